@@ -33,6 +33,8 @@ export type BackendReport = z.infer<typeof BackendReportSchema>;
 export const ModelSummarySchema = z.object({
   exits: z.number().int().positive(),
   parameters: z.number().int().nonnegative(),
+  /** Multiply-accumulates of one forward pass through the whole network (all exits), per image. */
+  macs: z.number().nonnegative(),
   /** Per exit: parameters and multiply-accumulates of the network up to and including that exit. */
   perExit: z.array(z.object({ exit: z.number().int(), parameters: z.number().int(), macs: z.number() })),
 });

@@ -1,0 +1,32 @@
+// Turns a parsed TrainConfig into the concrete settings a run uses: method defaults filled in and
+// cross-field checks done, so the engine never starts work on an inconsistent configuration.
+import { trainConfigProblem, type TrainConfig } from '../../../src-shared/config';
+import { TRAINING_METHODS } from './methods';
+import { paperLambda } from './schedules';
+
+export interface ResolvedRun {
+  config: TrainConfig;
+  exitCount: number;
+  /** ε and α in [0,1] pixel units. */
+  eps: number;
+  alpha: number;
+  lambda: number[];
+}
+
+export class ConfigError extends Error {}
+
+export function exitCountOf(config: TrainConfig): number {
+  return config.model.exits === 'last' ? 1 : config.model.blocks;
+}
+
+export function resolveTrainConfig(input: TrainConfig): ResolvedRun {
+  // `fgsm` is single-exit FGSM training: the contrast the paper starts from.
+  const config: TrainConfig = input.method === 'fgsm' ? { ...input, model: { ...input.model, exits: 'last' } } : input;
+  const exitCount = exitCountOf(config);
+  const problem = trainConfigProblem(config, exitCount);
+  if (problem) throw new ConfigError(problem);
+  const method = TRAINING_METHODS[config.method];
+  const lambda = config.lambda ?? (config.method === 'fgsm-me' ? paperLambda(exitCount) : new Array(exitCount).fill(0));
+  const alpha255 = config.alpha ?? method.defaultAlpha(config.eps);
+  return { config: { ...config, lambda }, exitCount, eps: config.eps / 255, alpha: alpha255 / 255, lambda };
+}

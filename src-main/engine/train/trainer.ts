@@ -1,0 +1,222 @@
+// The epoch loop: batches → method step → SGD update, per-epoch per-exit metrics, the
+// catastrophic-overfitting check, and checkpoints at each epoch end and on stop.
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import type { EngineEvent } from '../../../src-shared/engine-messages';
+import type { EpochMetrics } from '../../../src-shared/metrics';
+import type { DatasetManifest } from '../../../src-shared/datasets';
+import type { TrainConfig } from '../../../src-shared/config';
+import type { Split } from '../../datasets/types';
+import { BatchPipeline } from '../../datasets/pipeline';
+import { buildMsdnet } from '../model/msdnet';
+import type { MultiExitNet } from '../model/multi-exit';
+import { TRAINING_METHODS } from './methods';
+import { resolveTrainConfig } from './resolve-config';
+import { lambdaAt, learningRate } from './schedules';
+import { SgdMomentum } from './optimizer';
+import { mixSeed } from './seeds';
+import { accumulate, emptyEpochSums, rates, type EpochSums } from './epoch-stats';
+import { detectOverfitting, initialOverfitState, robustAccuracy, type HeldOut, type OverfitState } from './monitor';
+import { loadWeightsInto, modelWeightTensors, readCheckpoint, snapshot, writeCheckpoint } from './checkpoint';
+import type { RunControl } from './run-control';
+
+export interface TrainingData {
+  manifest: DatasetManifest;
+  train: Split;
+  test: Split;
+}
+
+export interface TrainerState {
+  overfit: OverfitState;
+  bestValPgd: number;
+  bestEpoch: number | null;
+  /** Sums of the epoch in progress (a checkpoint written on stop lies inside an epoch). */
+  partial: EpochSums | null;
+  seconds: number;
+  last: EpochMetrics | null;
+}
+
+/** Training images watched by the overfitting probe: fixed, un-augmented. */
+const PROBE_SIZE = 128;
+/** Clean training accuracy is measured on every CLEAN_EVERY-th batch (one extra forward pass). */
+const CLEAN_EVERY = 4;
+
+export const checkpointPaths = (runDir: string) => ({ last: path.join(runDir, 'last.ckpt'), best: path.join(runDir, 'best.ckpt') });
+
+export class NanLossError extends Error {}
+
+function heldOut(split: Split, count: number): HeldOut {
+  const n = Math.min(count, split.count);
+  const x = new Float32Array(n * 3072);
+  for (let i = 0; i < x.length; i++) x[i] = split.images[i] / 255;
+  return { x, y: Int32Array.from(split.labels.subarray(0, n)), count: n };
+}
+
+export function buildNet(config: TrainConfig, manifest: DatasetManifest): MultiExitNet {
+  return buildMsdnet(config.model, { numClasses: manifest.classes.length, mean: manifest.mean, std: manifest.std, seed: config.seed });
+}
+
+export interface TrainOptions {
+  runId: string;
+  config: TrainConfig;
+  runDir: string;
+  resume: boolean;
+  data: TrainingData;
+  emit(event: EngineEvent): void;
+  control: RunControl;
+  /** Name and skip reasons of the backend in use, reported in the 'started' event. */
+  backend: { backend: string; skipped: Array<{ backend: string; reason: string }> };
+}
+
+export async function runTraining(opts: TrainOptions): Promise<void> {
+  const { config, exitCount, eps, alpha, lambda } = resolveTrainConfig(opts.config);
+  const { data, emit, control } = opts;
+  const method = TRAINING_METHODS[config.method];
+  const train: Split = config.trainSamples ? { ...data.train, count: Math.min(config.trainSamples, data.train.count) } : data.train;
+  const net = buildNet(config, data.manifest);
+  const vars = net.trainableVariables;
+  const optimizer = new SgdMomentum(vars, config.momentum, config.weightDecay);
+  const paths = checkpointPaths(opts.runDir);
+  fs.mkdirSync(opts.runDir, { recursive: true });
+
+  let state: TrainerState = { overfit: initialOverfitState(exitCount), bestValPgd: -1, bestEpoch: null, partial: null, seconds: 0, last: null };
+  let startEpoch = 1;
+  let skipBatches = 0;
+  if (opts.resume) {
+    const ckpt = readCheckpoint<TrainerState>(paths.last);
+    loadWeightsInto(net.layersModel, ckpt.weights);
+    optimizer.setState(ckpt.optimizer.map((t) => tf.tensor(t.data, t.shape)));
+    state = ckpt.state;
+    startEpoch = ckpt.epoch + 1;
+    skipBatches = ckpt.batchesDone;
+  }
+
+  const pipeline = new BatchPipeline(train, { batchSize: config.batchSize, shuffle: true, augment: config.augment, flip: data.manifest.flipAugment, seed: config.seed, dropLast: true });
+  const batches = Math.min(pipeline.batchesPerEpoch, config.maxBatchesPerEpoch ?? Infinity);
+  const totalSteps = batches * config.epochs;
+  const valSet = heldOut(data.test, config.evalSamples);
+  const probeSet = heldOut(train, PROBE_SIZE);
+
+  emit({ type: 'started', runId: opts.runId, backend: opts.backend, model: net.summary, startEpoch });
+
+  const save = async (file: string, epoch: number, batchesDone: number) => {
+    writeCheckpoint(file, {
+      epoch,
+      batchesDone,
+      state,
+      weights: await snapshot(modelWeightTensors(net.layersModel)),
+      optimizer: await snapshot(optimizer.velocity.map((v, i) => ({ name: `velocity/${i}`, tensor: v }))),
+    });
+  };
+
+  try {
+    for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
+      const sums = state.partial ?? emptyEpochSums(exitCount);
+      const lambdaNow = lambdaAt(lambda, epoch, config.lambdaWarmupEpochs);
+      let b = 0;
+      let lastProgress = 0;
+      for await (const batch of pipeline.epoch(epoch - 1)) {
+        if (b >= batches) break;
+        if (b < skipBatches) {
+          b++;
+          continue;
+        }
+        await control.waitWhilePaused(emit);
+        if (control.stopRequested) {
+          state.partial = sums;
+          await save(paths.last, epoch - 1, b);
+          emit({ type: 'checkpoint', epoch: epoch - 1, path: paths.last, best: false });
+          emit({ type: 'finished', status: 'stopped', epochs: epoch - 1, seconds: state.seconds, final: state.last, bestEpoch: state.bestEpoch });
+          return;
+        }
+        const t0 = performance.now();
+        const step = (epoch - 1) * batches + b;
+        const lr = learningRate(config.lr, step, totalSteps);
+        const ctx = { net, eps, alpha, lambda: lambdaNow, seed: mixSeed(config.seed, epoch, b) };
+        const x = tf.tensor4d(batch.x, [batch.size, 32, 32, 3]);
+        const y = tf.tensor1d(batch.y, 'int32');
+        const crafted = method.craft(ctx, x, y);
+        let logits: tf.Tensor2D[] = [];
+        const { value, grads } = tf.variableGrads(() => {
+          const out = method.loss(ctx, x, crafted, y);
+          logits = out.logits.map((l) => tf.keep(l));
+          return out.loss;
+        }, vars);
+        optimizer.apply(vars.map((v) => grads[v.name]), lr);
+        const loss = (await value.data())[0];
+        tf.dispose([value, grads as unknown as tf.Tensor[], crafted === x ? [] : crafted]);
+        if (!Number.isFinite(loss)) throw new NanLossError(`loss became ${loss} at epoch ${epoch}, batch ${b + 1} (learning rate ${lr})`);
+        await accumulate(sums.adv, logits, y);
+        tf.dispose(logits);
+        if (b % CLEAN_EVERY === 0) {
+          const clean = tf.tidy(() => net.forward(x, false));
+          await accumulate(sums.clean, clean, y);
+          tf.dispose(clean);
+        }
+        tf.dispose([x, y]);
+        const seconds = (performance.now() - t0) / 1000;
+        sums.seconds += seconds;
+        sums.images += batch.size;
+        state.seconds += seconds;
+        b++;
+        if (performance.now() - lastProgress > 250 || b === batches) {
+          lastProgress = performance.now();
+          emit({ type: 'progress', epoch, epochs: config.epochs, batch: b, batches, phase: 'train', loss, imagesPerSecond: sums.images / Math.max(sums.seconds, 1e-9) });
+        }
+      }
+      skipBatches = 0;
+
+      emit({ type: 'progress', epoch, epochs: config.epochs, batch: batches, batches, phase: 'eval', loss: 0, imagesPerSecond: 0 });
+      const tEval = performance.now();
+      const val = await robustAccuracy(net, valSet, eps, config.batchSize, mixSeed(config.seed, epoch, -1));
+      const probe = await robustAccuracy(net, probeSet, eps, config.batchSize, mixSeed(config.seed, epoch, -2));
+      state.seconds += (performance.now() - tEval) / 1000;
+      const overfit = detectOverfitting(state.overfit, probe);
+      const norms = await Promise.all(net.fcKernels.map(async (k) => {
+        const n = tf.tidy(() => tf.norm(k.read()));
+        const v = (await n.data())[0];
+        n.dispose();
+        return v;
+      }));
+      const adv = rates(sums.adv);
+      const clean = rates(sums.clean);
+      const metrics: EpochMetrics = {
+        epoch,
+        lr: learningRate(config.lr, epoch * batches - 1, totalSteps),
+        seconds: sums.seconds,
+        imagesPerSecond: sums.images / Math.max(sums.seconds, 1e-9),
+        exits: Array.from({ length: exitCount }, (_, e) => ({
+          exit: e,
+          trainCleanAcc: clean.acc[e],
+          trainCleanLoss: clean.loss[e],
+          trainAdvAcc: adv.acc[e],
+          trainAdvLoss: adv.loss[e],
+          fcWeightNorm: norms[e],
+          lambda: lambdaNow[e],
+          valCleanAcc: val.clean[e],
+          valFgsmAcc: val.fgsm[e],
+          valPgdAcc: val.pgd[e],
+        })),
+        probe: { fgsmAcc: probe.fgsm, pgdAcc: probe.pgd },
+        catastrophicOverfitting: { detected: overfit.detected, exits: overfit.exits, reason: overfit.reason },
+      };
+      const meanPgd = val.pgd.reduce((a, v) => a + v, 0) / exitCount;
+      const isBest = config.keepBest && meanPgd > state.bestValPgd;
+      state = { ...state, overfit: overfit.next, partial: null, last: metrics, ...(isBest ? { bestValPgd: meanPgd, bestEpoch: epoch } : {}) };
+      emit({ type: 'epoch', metrics });
+      if (overfit.detected) emit({ type: 'log', level: 'warn', message: `catastrophic overfitting at epoch ${epoch}: ${overfit.reason}` });
+      await save(paths.last, epoch, 0);
+      emit({ type: 'checkpoint', epoch, path: paths.last, best: false });
+      if (isBest) {
+        fs.copyFileSync(paths.last, `${paths.best}.tmp`);
+        fs.renameSync(`${paths.best}.tmp`, paths.best);
+        emit({ type: 'checkpoint', epoch, path: paths.best, best: true });
+      }
+    }
+    emit({ type: 'finished', status: 'completed', epochs: config.epochs, seconds: state.seconds, final: state.last, bestEpoch: state.bestEpoch });
+  } finally {
+    optimizer.dispose();
+    net.layersModel.dispose();
+  }
+}
