@@ -1,0 +1,162 @@
+// `exitlab train`: validate the options, start the engine process, show progress, end with per-exit
+// metrics. With --json every engine event is one JSON line and the last line is the summary.
+import { parseArgs } from 'node:util';
+import { TrainConfigSchema, describeZodError, type TrainConfig, type TrainConfigInput } from '../../../src-shared/config';
+import type { EngineEvent, ModelSummary } from '../../../src-shared/engine-messages';
+import type { EpochMetrics } from '../../../src-shared/metrics';
+import { resolveTrainConfig, ConfigError } from '../../engine/train/resolve-config';
+import { resolveHome } from '../../home';
+import { UsageError } from '../errors';
+import { runEngine, type RunOutcome } from '../../engine/process/run-engine';
+import { ProgressBar } from '../progress';
+
+export const summary = 'train a multi-exit network (default: the paper\'s fgsm-me on the synthetic set)';
+
+const HELP = `usage: exitlab train [options]
+
+  --dataset <id>          data set id (default synthetic; see \`exitlab datasets list\`)
+  --method <name>         fgsm-me | fgsm | standard (default fgsm-me)
+  --epochs <n>            epochs (default 2)
+  --eps <v>               L∞ radius in /255 (default 8)
+  --alpha <v>             attack step in /255 (default: the method's)
+  --lambda <l1,l2,…>      λ per exit for the FC-weight penalty (default for fgsm-me: the paper's)
+  --lambda-warmup <n>     epochs over which λ ramps up (default 0)
+  --batch-size <n>        (default 64)
+  --lr <v>                peak learning rate (default 0.1)
+  --lr-schedule <kind>    piecewise | cyclic (default piecewise)
+  --momentum <v>          (default 0.9)
+  --weight-decay <v>      (default 5e-4)
+  --eval-samples <n>      held-out images evaluated each epoch (default 256)
+  --train-samples <n>     use only the first n training images
+  --max-batches <n>       stop each epoch after n batches (smoke runs)
+  --blocks, --step, --base, --channels, --growth-rate, --scales   MSDNet shape (reference CIFAR defaults)
+  --no-augment            no random crop / flip
+  --backend <name>        auto | tfjs-node-gpu | tfjs-node | wasm | cpu (default auto)
+  --seed <n>              (default 0)
+  --home <dir>            data folder (default $EXITLAB_HOME or ~/.exitlab)
+  --json                  one JSON event per line, the last a summary`;
+
+const OPTIONS = {
+  dataset: { type: 'string' }, method: { type: 'string' }, epochs: { type: 'string' }, eps: { type: 'string' },
+  alpha: { type: 'string' }, lambda: { type: 'string' }, 'lambda-warmup': { type: 'string' }, 'batch-size': { type: 'string' },
+  lr: { type: 'string' }, 'lr-schedule': { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },
+  'eval-samples': { type: 'string' }, 'train-samples': { type: 'string' }, 'max-batches': { type: 'string' },
+  blocks: { type: 'string' }, step: { type: 'string' }, base: { type: 'string' }, channels: { type: 'string' },
+  'growth-rate': { type: 'string' }, scales: { type: 'string' }, 'no-augment': { type: 'boolean' },
+  backend: { type: 'string' }, seed: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+} as const;
+
+function number(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${name} must be a number, got '${raw}'`);
+  return v;
+}
+
+/** Builds and validates the run configuration from the command line; throws UsageError on any problem. */
+export function configFromArgs(argv: string[]): { config: TrainConfig; json: boolean; home: string; help: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const lambda = values.lambda?.split(',').map((s, i) => {
+    const v = Number(s);
+    if (s.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--lambda value ${i + 1} ('${s}') is not a number`);
+    return v;
+  });
+  const model = Object.fromEntries(Object.entries({
+    blocks: number('blocks', values.blocks), step: number('step', values.step), base: number('base', values.base),
+    channels: number('channels', values.channels), growthRate: number('growth-rate', values['growth-rate']), scales: number('scales', values.scales),
+  }).filter(([, v]) => v !== undefined));
+  const lrMax = number('lr', values.lr) ?? 0.1;
+  const input: TrainConfigInput = {
+    dataset: values.dataset,
+    method: values.method as TrainConfigInput['method'],
+    epochs: number('epochs', values.epochs),
+    eps: number('eps', values.eps),
+    alpha: number('alpha', values.alpha),
+    lambda,
+    lambdaWarmupEpochs: number('lambda-warmup', values['lambda-warmup']),
+    batchSize: number('batch-size', values['batch-size']),
+    lr: values['lr-schedule'] === 'cyclic' ? { kind: 'cyclic', max: lrMax } : values['lr-schedule'] === undefined || values['lr-schedule'] === 'piecewise' ? { kind: 'piecewise', max: lrMax } : (values['lr-schedule'] as never),
+    momentum: number('momentum', values.momentum),
+    weightDecay: number('weight-decay', values['weight-decay']),
+    evalSamples: number('eval-samples', values['eval-samples']),
+    trainSamples: number('train-samples', values['train-samples']),
+    maxBatchesPerEpoch: number('max-batches', values['max-batches']),
+    augment: values['no-augment'] ? false : undefined,
+    backend: values.backend as TrainConfigInput['backend'],
+    seed: number('seed', values.seed),
+    model,
+  };
+  if (values['lr-schedule'] && !['piecewise', 'cyclic'].includes(values['lr-schedule'])) {
+    throw new UsageError(`--lr-schedule must be piecewise or cyclic, got '${values['lr-schedule']}'`);
+  }
+  const parsed = TrainConfigSchema.safeParse(JSON.parse(JSON.stringify(input)));
+  if (!parsed.success) throw new UsageError(describeZodError(parsed.error).replace(/^(\w+):/, (_, f: string) => `--${kebab(f)}:`));
+  try {
+    resolveTrainConfig(parsed.data);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  return { config: parsed.data, json: values.json ?? false, home: resolveHome(values.home), help: values.help ?? false };
+}
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`.padStart(7);
+
+export function summaryOf(outcome: RunOutcome) {
+  const final = outcome.final.type === 'finished' ? outcome.final.final : null;
+  return {
+    type: 'summary' as const,
+    runId: outcome.runId,
+    status: outcome.final.type === 'finished' ? outcome.final.status : 'failed',
+    failure: outcome.final.type === 'failed' ? { kind: outcome.final.kind, message: outcome.final.message } : null,
+    method: outcome.config.method,
+    dataset: outcome.config.dataset,
+    backend: outcome.backend,
+    epochs: outcome.final.type === 'finished' ? outcome.final.epochs : null,
+    seconds: outcome.final.type === 'finished' ? outcome.final.seconds : null,
+    bestEpoch: outcome.final.type === 'finished' ? outcome.final.bestEpoch : null,
+    catastrophicOverfittingEpochs: outcome.overfitEpochs,
+    exits: final ? final.exits.map((e) => ({ ...e, macs: outcome.model?.perExit[e.exit]?.macs ?? null })) : [],
+  };
+}
+
+function printTable(metrics: EpochMetrics, model: ModelSummary | null): void {
+  console.log('\nexit   MMACs   clean    FGSM     PGD-10   train-adv  ‖W_fc‖    λ');
+  for (const e of metrics.exits) {
+    const macs = model ? (model.perExit[e.exit].macs / 1e6).toFixed(1) : '?';
+    console.log(`${String(e.exit + 1).padStart(4)} ${macs.padStart(7)} ${pct(e.valCleanAcc)}  ${pct(e.valFgsmAcc)}  ${pct(e.valPgdAcc)}  ${pct(e.trainAdvAcc)}  ${e.fcWeightNorm.toFixed(3).padStart(8)}  ${e.lambda}`);
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { config, json, home, help } = configFromArgs(argv);
+  if (help) {
+    console.log(HELP);
+    return 0;
+  }
+  const bar = json ? null : new ProgressBar(process.stderr);
+  const onEvent = (event: EngineEvent) => {
+    if (json) return console.log(JSON.stringify(event));
+    bar!.onEvent(event);
+  };
+  const outcome = await runEngine({ home, config, onEvent, stopOnSignal: true });
+  const s = summaryOf(outcome);
+  if (json) console.log(JSON.stringify(s));
+  else {
+    bar!.clear();
+    const final = outcome.final;
+    if (final.type === 'failed') console.error(`exitlab train: run ${outcome.runId} failed (${final.kind}): ${final.message}`);
+    else {
+      console.log(`run ${outcome.runId} ${final.status} after ${final.epochs} epoch(s) in ${final.seconds.toFixed(0)} s on ${outcome.backend ?? '?'}`);
+      if (final.final) printTable(final.final, outcome.model);
+      if (outcome.overfitEpochs.length) console.log(`catastrophic overfitting flagged at epoch(s) ${outcome.overfitEpochs.join(', ')}; best checkpoint: epoch ${final.bestEpoch}`);
+    }
+  }
+  return outcome.final.type === 'failed' ? 1 : outcome.final.status === 'stopped' ? 130 : 0;
+}

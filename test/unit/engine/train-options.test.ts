@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { configFromArgs } from '../../../src-main/cli/commands/train';
+import { UsageError } from '../../../src-main/cli/errors';
+import { resolveTrainConfig } from '../../../src-main/engine/train/resolve-config';
+
+const bad = (argv: string[]) => {
+  try {
+    configFromArgs(argv);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error(`accepted ${argv.join(' ')}`);
+};
+
+describe('exitlab train options', () => {
+  it('defaults to the paper method on the synthetic set with the paper λ', () => {
+    const { config } = configFromArgs([]);
+    expect([config.dataset, config.method, config.epochs, config.eps]).toEqual(['synthetic', 'fgsm-me', 2, 8]);
+    expect(resolveTrainConfig(config).lambda).toEqual([0.1, 0.1, 0.1, 0.15, 0.15, 0.15, 0.15]);
+    expect(resolveTrainConfig(config).eps).toBeCloseTo(8 / 255);
+  });
+
+  it('reads model shape and schedule options', () => {
+    const { config } = configFromArgs(['--blocks', '3', '--lambda', '0,0.1,0.2', '--lr-schedule', 'cyclic', '--lr', '0.2', '--json']);
+    expect(config.model.blocks).toBe(3);
+    expect(config.lr).toEqual({ kind: 'cyclic', max: 0.2 });
+    expect(config.lambda).toEqual([0, 0.1, 0.2]);
+  });
+
+  it('single-exit fgsm trains only the last exit without λ', () => {
+    const r = resolveTrainConfig(configFromArgs(['--method', 'fgsm']).config);
+    expect(r.exitCount).toBe(1);
+    expect(r.lambda).toEqual([0]);
+  });
+
+  it('rejects bad input with one clear line', () => {
+    expect(bad(['--eps', '-1'])).toMatch(/eps/);
+    expect(bad(['--lambda', '0.1,0.1'])).toMatch(/--lambda has 2 value\(s\) but the model has 7 exit\(s\)/);
+    expect(bad(['--lambda', '0.1,x'])).toMatch(/--lambda value 2/);
+    expect(bad(['--method', 'magic'])).toMatch(/method/);
+    expect(bad(['--backend', 'tpu'])).toMatch(/backend/);
+    expect(bad(['--epochs', '0'])).toMatch(/epochs/);
+    expect(bad(['--epochs', 'two'])).toMatch(/--epochs must be a number/);
+    expect(bad(['--frobnicate'])).toMatch(/frobnicate/);
+    expect(bad(['--lr-schedule', 'cosine'])).toMatch(/lr-schedule/);
+  });
+});
