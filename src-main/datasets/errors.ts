@@ -1,0 +1,4 @@
+/** A data set problem the user can act on (bad file, unknown id, duplicate import): one clear line. */
+export class DatasetError extends Error {
+  override name = 'DatasetError';
+}
