@@ -67,7 +67,7 @@ export const TrainConfigSchema = z.object({
   weightDecay: z.number().nonnegative().default(5e-4),
   augment: z.boolean().default(true),
   /** Held-out images evaluated per epoch (clean, FGSM, PGD-10). */
-  evalSamples: z.number().int().nonnegative().default(256),
+  evalSamples: z.number().int().nonnegative().default(200),
   /** Catastrophic-overfitting detection and best-checkpoint keeping. */
   keepBest: z.boolean().default(true),
   /** Stop after this many training batches per epoch (null: the whole set); for smoke runs and tests. */

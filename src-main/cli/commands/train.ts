@@ -26,7 +26,7 @@ const HELP = `usage: exitlab train [options]
   --lr-schedule <kind>    piecewise | cyclic (default piecewise)
   --momentum <v>          (default 0.9)
   --weight-decay <v>      (default 5e-4)
-  --eval-samples <n>      held-out images evaluated each epoch (default 256)
+  --eval-samples <n>      held-out images evaluated each epoch (default 200)
   --train-samples <n>     use only the first n training images
   --max-batches <n>       stop each epoch after n batches (smoke runs)
   --blocks, --step, --base, --channels, --growth-rate, --scales   MSDNet shape (reference CIFAR defaults)

@@ -201,5 +201,9 @@ export function wrapLayersModel(model: tf.LayersModel, fcLayerNames: string[], o
     trainableVariables: model.trainableWeights.map((w) => w.read() as tf.Variable),
     layersModel: model,
     summary,
+    dispose() {
+      tf.dispose([mean, std]);
+      model.dispose();
+    },
   };
 }

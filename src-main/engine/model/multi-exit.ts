@@ -15,6 +15,7 @@ export interface MultiExitNet {
   /** The underlying serializable model (tfjs-layers), for checkpoints and export. */
   readonly layersModel: tf.LayersModel;
   readonly summary: ModelSummary;
+  dispose(): void;
 }
 
 /** Which exits an attack's loss looks at (Hu et al., ICLR 2020 for max-average). */

@@ -38,7 +38,7 @@ export interface TrainerState {
 }
 
 /** Training images watched by the overfitting probe: fixed, un-augmented. */
-const PROBE_SIZE = 128;
+const PROBE_SIZE = 64;
 /** Clean training accuracy is measured on every CLEAN_EVERY-th batch (one extra forward pass). */
 const CLEAN_EVERY = 4;
 
@@ -217,6 +217,6 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
     emit({ type: 'finished', status: 'completed', epochs: config.epochs, seconds: state.seconds, final: state.last, bestEpoch: state.bestEpoch });
   } finally {
     optimizer.dispose();
-    net.layersModel.dispose();
+    net.dispose();
   }
 }

@@ -1,0 +1,102 @@
+// The engine process end to end: a tiny run through the forked worker on the synthetic set, a
+// stop that leaves a checkpoint and a bit-exact resume, a NaN loss and a killed engine ending as
+// clear failures.
+import { describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { TrainConfigSchema, type TrainConfigInput } from '../../src-shared/config';
+import type { EngineEvent } from '../../src-shared/engine-messages';
+import { startEngine } from '../../src-main/engine/process/host';
+import { runEngine } from '../../src-main/engine/process/run-engine';
+import { readCheckpoint } from '../../src-main/engine/train/checkpoint';
+
+const TINY: TrainConfigInput = {
+  dataset: 'synthetic',
+  model: { blocks: 2, step: 1, base: 1, channels: 4, growthRate: 2, scales: 2, classifierChannels: 8 },
+  batchSize: 16,
+  trainSamples: 64,
+  evalSamples: 16,
+  epochs: 2,
+  backend: 'wasm',
+  seed: 7,
+};
+const config = (extra: TrainConfigInput = {}) => TrainConfigSchema.parse({ ...TINY, ...extra });
+const tempHome = () => fs.mkdtempSync(path.join(os.tmpdir(), 'exitlab-engine-'));
+
+describe('engine process', () => {
+  it('trains, reports per-exit metrics each epoch and writes checkpoints', async () => {
+    const home = tempHome();
+    const events: EngineEvent[] = [];
+    const outcome = await runEngine({ home, config: config(), onEvent: (e) => events.push(e) });
+    expect(outcome.final).toMatchObject({ type: 'finished', status: 'completed', epochs: 2 });
+    const epochs = events.filter((e) => e.type === 'epoch');
+    expect(epochs).toHaveLength(2);
+    for (const e of epochs) {
+      if (e.type !== 'epoch') continue;
+      expect(e.metrics.exits).toHaveLength(2);
+      for (const x of e.metrics.exits) {
+        for (const v of [x.valCleanAcc, x.valFgsmAcc, x.valPgdAcc, x.trainAdvAcc, x.trainCleanAcc]) expect(v).toBeGreaterThanOrEqual(0);
+        expect(x.fcWeightNorm).toBeGreaterThan(0);
+        expect(x.valPgdAcc).toBeLessThanOrEqual(x.valCleanAcc + 1e-9 + 0.2);
+      }
+    }
+    expect(events.some((e) => e.type === 'progress')).toBe(true);
+    expect(events.find((e) => e.type === 'started')).toMatchObject({ backend: { backend: 'wasm' } });
+    expect(readCheckpoint(path.join(outcome.runDir, 'last.ckpt')).epoch).toBe(2);
+  });
+
+  it('stops on a consistent checkpoint and resumes to the same result as an uninterrupted run', async () => {
+    const home = tempHome();
+    const cfg = config({ maxBatchesPerEpoch: 4 });
+    const full = await runEngine({ home, config: cfg, onEvent: () => {} });
+
+    // Same run, stopped in the middle of epoch 2, then resumed.
+    let stopSent = false;
+    const events: EngineEvent[] = [];
+    const engine = startEngine((e) => {
+      events.push(e);
+      if (!stopSent && e.type === 'progress' && e.epoch === 2 && e.phase === 'train' && e.batch >= 1) {
+        stopSent = true;
+        engine.send({ type: 'stop' });
+      }
+    });
+    const runDir = path.join(home, 'runs', 'stopped');
+    engine.send({ type: 'start', runId: 'stopped', config: cfg, runDir, home, resume: false });
+    const stopped = await engine.done;
+    expect(stopped).toMatchObject({ type: 'finished', status: 'stopped' });
+    const ckpt = readCheckpoint(path.join(runDir, 'last.ckpt'));
+    expect(ckpt.epoch).toBe(1);
+    expect(ckpt.batchesDone).toBeGreaterThan(0);
+
+    const resumed = await runEngine({ home, config: cfg, resumeRunId: 'stopped', onEvent: () => {} });
+    expect(resumed.final).toMatchObject({ type: 'finished', status: 'completed', epochs: 2 });
+    const a = readCheckpoint(path.join(full.runDir, 'last.ckpt'));
+    const b = readCheckpoint(path.join(runDir, 'last.ckpt'));
+    a.weights.forEach((w, i) => expect(Buffer.compare(Buffer.from(w.data.buffer), Buffer.from(b.weights[i].data.buffer))).toBe(0));
+    if (full.final.type === 'finished' && resumed.final.type === 'finished') {
+      expect(resumed.final.final?.exits).toEqual(full.final.final?.exits);
+    }
+  });
+
+  it('ends a diverging run as a nan-loss failure', async () => {
+    const outcome = await runEngine({ home: tempHome(), config: config({ lr: { kind: 'piecewise', max: 1e12 }, epochs: 1 }), onEvent: () => {} });
+    expect(outcome.final).toMatchObject({ type: 'failed', kind: 'nan-loss' });
+  });
+
+  it('reports a killed engine as failed, not as a hang', async () => {
+    const home = tempHome();
+    const engine = startEngine((e) => {
+      if (e.type === 'progress') engine.kill('SIGKILL');
+    });
+    engine.send({ type: 'start', runId: 'killed', config: config(), runDir: path.join(home, 'runs', 'killed'), home, resume: false });
+    const final = await engine.done;
+    expect(final).toMatchObject({ type: 'failed', kind: 'engine-died' });
+    if (final.type === 'failed') expect(final.message).toMatch(/SIGKILL/);
+  });
+
+  it('fails clearly on an unknown data set', async () => {
+    const outcome = await runEngine({ home: tempHome(), config: config({ dataset: 'nope' }), onEvent: () => {} });
+    expect(outcome.final).toMatchObject({ type: 'failed', kind: 'dataset' });
+  });
+});
