@@ -60,7 +60,9 @@ class LayerFactory {
     const fc = tf.layers.dense({
       name: `exit${exit}_fc`,
       units: numClasses,
-      kernelInitializer: tf.initializers.glorotUniform({ seed: this.seed * 7919 + 100_000 + exit }),
+      // PyTorch's nn.Linear default (U(±1/√fan_in)): the paper's λ values were tuned with it, and
+      // the penalty's starting size depends on the initial ‖W_fc‖.
+      kernelInitializer: tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: this.seed * 7919 + 100_000 + exit }),
     });
     this.macs += channels * numClasses;
     this.params += channels * numClasses + numClasses;
