@@ -1,0 +1,168 @@
+// What the run store answers: run lists, one run's full history, comparisons of several runs, and
+// the records written beside them (evaluations, checkpoints, artefacts). The UI, the CLI and run
+// bundles all read these shapes, so they are schemas, not just types.
+import { z } from 'zod';
+import { MethodSchema, TrainConfigSchema } from './config';
+import { DatasetManifestSchema } from './datasets';
+import { FailureKindSchema, ModelSummarySchema } from './engine-messages';
+import { EpochMetricsSchema } from './metrics';
+
+export const RUN_STATUSES = ['queued', 'running', 'paused', 'completed', 'stopped', 'failed', 'interrupted'] as const;
+export const RunStatusSchema = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+/** Statuses from which `runs resume` can continue (given a checkpoint). */
+export const RESUMABLE_STATUSES: readonly RunStatus[] = ['stopped', 'failed', 'interrupted'];
+
+/** `runs-…` ids are made by the app; imported bundles keep theirs, so only the character set is fixed. */
+export const RunIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'a run id is letters, digits, dots, dashes and underscores');
+
+export const TagSchema = z.string().trim().min(1).max(64).regex(/^[^\s,]+$/, 'a tag has no spaces or commas');
+
+export const RunFilterSchema = z.object({
+  dataset: z.string().optional(),
+  method: MethodSchema.optional(),
+  status: RunStatusSchema.optional(),
+  tag: z.string().optional(),
+  limit: z.number().int().positive().max(10_000).optional(),
+});
+export type RunFilter = z.infer<typeof RunFilterSchema>;
+
+export const RunFailureSchema = z.object({ kind: FailureKindSchema, message: z.string() });
+
+/** One line of a run list. */
+export const RunSummarySchema = z.object({
+  id: RunIdSchema,
+  dataset: z.string(),
+  method: MethodSchema,
+  /** "msdnet 7×2, 16ch" style one-liner of the model configuration. */
+  model: z.string(),
+  /** Backend asked for in the configuration, and the one that ran (null before the engine started). */
+  backend: z.string(),
+  backendUsed: z.string().nullable(),
+  codeVersion: z.string(),
+  seed: z.number().int(),
+  status: RunStatusSchema,
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  /** Training and evaluation time of the engine, summed over sessions of a resumed run. */
+  seconds: z.number().nonnegative(),
+  epochsDone: z.number().int().nonnegative(),
+  epochs: z.number().int().positive(),
+  failure: RunFailureSchema.nullable(),
+  tags: z.array(z.string()),
+  /** Held-out accuracy of each exit at the last recorded epoch (empty before the first epoch). */
+  lastEpoch: z.object({
+    epoch: z.number().int(),
+    valCleanAcc: z.array(z.number()),
+    valPgdAcc: z.array(z.number()),
+  }).nullable(),
+});
+export type RunSummary = z.infer<typeof RunSummarySchema>;
+
+export const EarlyExitResultSchema = z.object({
+  /** Softmax-confidence threshold per exit (the last exit always answers). */
+  thresholds: z.array(z.number()),
+  accuracy: z.number(),
+  /** Mean multiply-accumulates per image when each image leaves at its first confident exit. */
+  averageMacs: z.number().nonnegative().nullable(),
+  /** Share of images leaving at each exit. */
+  exitShare: z.array(z.number()).nullable(),
+});
+
+export const EvaluationInputSchema = z.object({
+  /** 'clean', 'fgsm', 'pgd', 'cw', 'autoattack', … */
+  attack: z.string().min(1),
+  /** L∞ radius in /255 (0 for clean). */
+  eps: z.number().nonnegative(),
+  steps: z.number().int().nonnegative(),
+  samples: z.number().int().positive(),
+  /** Which checkpoint was evaluated: 'last', 'best' or an epoch number as text. */
+  checkpoint: z.string().default('last'),
+  perExitAcc: z.array(z.number().min(0).max(1)),
+  earlyExit: EarlyExitResultSchema.nullable().default(null),
+});
+export type EvaluationInput = z.input<typeof EvaluationInputSchema>;
+
+export const EvaluationSchema = EvaluationInputSchema.extend({
+  id: z.number().int(),
+  createdAt: z.string(),
+});
+export type Evaluation = z.infer<typeof EvaluationSchema>;
+
+export const CheckpointRecordSchema = z.object({
+  kind: z.enum(['last', 'best']),
+  /** Epochs completed when it was written (a checkpoint written on stop lies inside the next epoch). */
+  epoch: z.number().int().nonnegative(),
+  /** Path relative to the run's folder. */
+  path: z.string(),
+  writtenAt: z.string(),
+});
+export type CheckpointRecord = z.infer<typeof CheckpointRecordSchema>;
+
+export const ArtefactRecordSchema = z.object({
+  id: z.number().int(),
+  /** 'export-tfjs', 'export-onnx', 'bundle', … */
+  kind: z.string(),
+  /** Absolute path, or relative to the run's folder when the artefact lives inside it. */
+  path: z.string(),
+  createdAt: z.string(),
+  meta: z.record(z.string(), z.unknown()),
+});
+export type ArtefactRecord = z.infer<typeof ArtefactRecordSchema>;
+
+/** Everything known about one run. */
+export const RunDetailSchema = z.object({
+  summary: RunSummarySchema,
+  config: TrainConfigSchema,
+  modelSummary: ModelSummarySchema.nullable(),
+  dataset: DatasetManifestSchema.nullable(),
+  epochs: z.array(EpochMetricsSchema),
+  evaluations: z.array(EvaluationSchema),
+  checkpoints: z.array(CheckpointRecordSchema),
+  artefacts: z.array(ArtefactRecordSchema),
+  notes: z.string(),
+});
+export type RunDetail = z.infer<typeof RunDetailSchema>;
+
+export const CURVE_METRICS = ['trainCleanAcc', 'trainCleanLoss', 'trainAdvAcc', 'trainAdvLoss', 'fcWeightNorm', 'lambda', 'valCleanAcc', 'valFgsmAcc', 'valPgdAcc'] as const;
+export const CurveMetricSchema = z.enum(CURVE_METRICS);
+export type CurveMetric = z.infer<typeof CurveMetricSchema>;
+
+const CurveSchema = z.array(z.number().nullable());
+
+export const RunComparisonSchema = z.object({
+  runs: z.array(RunSummarySchema),
+  /** Configuration fields (dotted paths) whose values differ, with one value per run (null: absent). */
+  configDiff: z.array(z.object({ path: z.string(), values: z.array(z.unknown()) })),
+  /** Epoch numbers shared by every curve below; a run without that epoch has null there. */
+  epochs: z.array(z.number().int()),
+  curves: z.array(z.object({
+    runId: z.string(),
+    exits: z.array(z.object({ exit: z.number().int(), metrics: z.record(CurveMetricSchema, CurveSchema) })),
+  })),
+  /**
+   * Accuracy per exit under each attack. Stored evaluations come first; the held-out clean / FGSM /
+   * PGD-10 accuracy of the last epoch is always there too (source 'last-epoch').
+   */
+  robustness: z.array(z.object({
+    runId: z.string(),
+    attack: z.string(),
+    eps: z.number(),
+    steps: z.number().int(),
+    samples: z.number().int().nullable(),
+    source: z.enum(['evaluation', 'last-epoch']),
+    perExitAcc: z.array(z.number()),
+    earlyExitAcc: z.number().nullable(),
+  })),
+  timing: z.array(z.object({
+    runId: z.string(),
+    seconds: z.number(),
+    epochs: z.number().int(),
+    secondsPerEpoch: z.number().nullable(),
+    /** Training images per second, averaged over the recorded epochs (weighted by their time). */
+    imagesPerSecond: z.number().nullable(),
+  })),
+});
+export type RunComparison = z.infer<typeof RunComparisonSchema>;
