@@ -88,6 +88,12 @@ export function readDatasetManifest(home: string, id: string): DatasetManifest {
   return readManifest(resolveDir(home, id));
 }
 
+/** The folder and manifest of a data set (the synthetic one is drawn first if needed). */
+export function locateDataset(home: string, id: string): { dir: string; manifest: DatasetManifest } {
+  const dir = resolveDir(home, id);
+  return { dir, manifest: readManifest(dir) };
+}
+
 /** Manifests of all data sets in the data folder; the synthetic set is drawn first if it is missing. */
 export function listDatasets(home: string): DatasetManifest[] {
   ensureSynthetic(home);

@@ -154,3 +154,27 @@ export function readSplit(dir: string, manifest: DatasetManifest, name: string):
   }
   return split;
 }
+
+/** Just the labels of a split (no images, no checksum): for counts and previews. */
+export function readLabels(dir: string, manifest: DatasetManifest, name: string): Uint8Array {
+  const entry = manifest.splits[name];
+  if (!entry) throw new DatasetError(`data set '${manifest.id}' has no '${name}' split (it has: ${Object.keys(manifest.splits).join(', ')})`);
+  const labels = readBytes(splitFiles(dir, name).labels);
+  if (labels.length !== entry.count) throw new DatasetError(`data set '${manifest.id}': split '${name}' has the wrong size on disk; remove and import it again`);
+  return labels;
+}
+
+/** Reads the images at `indices` of a split with positioned reads (no need to load the whole split). */
+export function readImagesAt(dir: string, name: string, indices: number[]): Uint8Array {
+  const out = new Uint8Array(indices.length * IMAGE_BYTES);
+  const fd = fs.openSync(splitFiles(dir, name).images, 'r');
+  try {
+    indices.forEach((idx, k) => {
+      const got = fs.readSync(fd, out, k * IMAGE_BYTES, IMAGE_BYTES, idx * IMAGE_BYTES);
+      if (got !== IMAGE_BYTES) throw new DatasetError(`split '${name}': image ${idx} is missing on disk; remove and import the data set again`);
+    });
+  } finally {
+    fs.closeSync(fd);
+  }
+  return out;
+}
