@@ -6,6 +6,7 @@ type Command = { run(argv: string[]): Promise<number>; summary: string };
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   train: () => import('./commands/train'),
+  datasets: () => import('./commands/datasets'),
 };
 
 function usage(): string {
