@@ -1,0 +1,274 @@
+// The ExitLabApi contract: every method the renderer can call and every event it can receive, with
+// schemas for both directions. One contract, two transports: Electron IPC (the preload exposes it
+// through contextBridge) and a local WebSocket (browser mode, end-to-end tests). The process that
+// serves it parses every request with these schemas before any work starts, and every response
+// before it leaves, so the renderer can trust the shapes it gets.
+import { z } from 'zod';
+import { ModelConfigSchema, TrainConfigSchema } from './config';
+import { DatasetManifestSchema } from './datasets';
+import { EngineEventSchema, ModelSummarySchema, BackendReportSchema } from './engine-messages';
+import { EpochMetricsSchema } from './metrics';
+
+const Empty = z.object({}).strict();
+const RunId = z.string().min(1).max(200);
+/** Client-chosen id that ties `job.progress` events to the call that started the work. */
+const JobId = z.string().min(1).max(100).optional();
+const AbsolutePath = z.string().min(1, 'a path is required').max(4096);
+
+export const AppInfoSchema = z.object({
+  version: z.string(),
+  /** The data folder (EXITLAB_HOME) everything is written under. */
+  home: z.string(),
+  mode: z.enum(['electron', 'browser']),
+  platform: z.string(),
+  /** Native open/save dialogs are available (Electron); in browser mode the UI shows path fields. */
+  nativeDialogs: z.boolean(),
+});
+export type AppInfo = z.infer<typeof AppInfoSchema>;
+
+export const PickPathRequestSchema = z.object({
+  purpose: z.enum(['import-file', 'import-folder', 'export-folder']),
+  title: z.string().max(200).optional(),
+});
+
+export const DownloadSourceSchema = z.enum(['cifar10', 'cifar100', 'svhn']);
+export const LabelModeSchema = z.enum(['fine', 'coarse']);
+
+export const DatasetPreviewSchema = z.object({
+  id: z.string(),
+  split: z.string(),
+  classes: z.array(z.string()),
+  /** Images per class in each split. */
+  counts: z.record(z.string(), z.array(z.number().int().nonnegative())),
+  /** Sample images per class, as PNG data URLs, in class order. */
+  samples: z.array(z.object({ label: z.number().int().nonnegative(), images: z.array(z.string()) })),
+});
+export type DatasetPreview = z.infer<typeof DatasetPreviewSchema>;
+
+export const RUN_STATUSES = ['queued', 'running', 'paused', 'completed', 'stopped', 'failed', 'interrupted'] as const;
+export const RunStatusSchema = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+export const ProgressSchema = z.object({
+  epoch: z.number().int().positive(),
+  epochs: z.number().int().positive(),
+  batch: z.number().int().nonnegative(),
+  batches: z.number().int().positive(),
+  phase: z.enum(['train', 'eval']),
+  loss: z.number(),
+  imagesPerSecond: z.number().nonnegative(),
+});
+export type Progress = z.infer<typeof ProgressSchema>;
+
+/** A run the app is training now (or finished since it started): what the Live run view draws. */
+export const LiveRunSchema = z.object({
+  runId: z.string(),
+  name: z.string(),
+  config: TrainConfigSchema,
+  status: RunStatusSchema,
+  /** ISO time the run was started in this session. */
+  startedAt: z.string(),
+  /** Seconds of training so far (excluding pauses), as measured by the app. */
+  elapsedSeconds: z.number().nonnegative(),
+  backend: BackendReportSchema.nullable(),
+  model: ModelSummarySchema.nullable(),
+  progress: ProgressSchema.nullable(),
+  /** Training loss per reported batch: [global step, loss]. */
+  lossTrace: z.array(z.tuple([z.number(), z.number()])),
+  epochs: z.array(EpochMetricsSchema),
+  failure: z.object({ kind: z.string(), message: z.string() }).nullable(),
+  log: z.array(z.object({ level: z.enum(['info', 'warn']), message: z.string() })),
+});
+export type LiveRun = z.infer<typeof LiveRunSchema>;
+
+export const RunFilterSchema = z.object({
+  text: z.string().max(200).optional(),
+  dataset: z.string().max(200).optional(),
+  method: z.string().max(100).optional(),
+  status: RunStatusSchema.optional(),
+  tag: z.string().max(100).optional(),
+});
+export type RunFilter = z.infer<typeof RunFilterSchema>;
+
+const ExitFinalSchema = z.object({ exit: z.number().int(), clean: z.number(), fgsm: z.number(), pgd: z.number() });
+
+export const RunSummarySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  dataset: z.string(),
+  method: z.string(),
+  status: RunStatusSchema,
+  createdAt: z.string(),
+  /** Wall-clock training seconds (null until known). */
+  seconds: z.number().nullable(),
+  epochs: z.number().int(),
+  epochsDone: z.number().int(),
+  exits: z.number().int(),
+  backend: z.string().nullable(),
+  tags: z.array(z.string()),
+  notes: z.string(),
+  /** Held-out accuracy per exit at the last epoch. */
+  final: z.array(ExitFinalSchema),
+});
+export type RunSummary = z.infer<typeof RunSummarySchema>;
+
+export const ATTACKS = ['clean', 'fgsm', 'pgd20', 'pgd50', 'cw', 'aa'] as const;
+export const AttackSchema = z.enum(ATTACKS);
+export type Attack = z.infer<typeof AttackSchema>;
+export const TARGETS = ['average', 'max-average'] as const;
+
+export const EvaluationSchema = z.object({
+  id: z.string(),
+  runId: z.string(),
+  createdAt: z.string(),
+  samples: z.number().int(),
+  eps: z.number(),
+  checkpoint: z.string(),
+  /** Per attack: accuracy per exit (shallowest first), with the attack's settings. */
+  attacks: z.array(z.object({
+    attack: z.string(),
+    steps: z.number().int().nullable(),
+    perExit: z.array(z.number()),
+  })),
+  /** Early-exit (budgeted) evaluation: per budget, accuracy and mean MACs per image, clean and attacked. */
+  earlyExit: z.array(z.object({
+    attack: z.string(),
+    points: z.array(z.object({ threshold: z.number().nullable(), macs: z.number(), accuracy: z.number() })),
+  })),
+  warnings: z.array(z.string()),
+  seconds: z.number().nullable(),
+});
+export type Evaluation = z.infer<typeof EvaluationSchema>;
+
+export const RunDetailSchema = RunSummarySchema.extend({
+  config: TrainConfigSchema,
+  model: ModelSummarySchema.nullable(),
+  history: z.array(EpochMetricsSchema),
+  evaluations: z.array(EvaluationSchema),
+  failure: z.string().nullable(),
+  /** Catastrophic-overfitting epochs flagged by the engine. */
+  overfitEpochs: z.array(z.number().int()),
+  bestEpoch: z.number().int().nullable(),
+  imagesPerSecond: z.number().nullable(),
+});
+export type RunDetail = z.infer<typeof RunDetailSchema>;
+
+export const ComparisonSchema = z.object({
+  runs: z.array(RunDetailSchema).min(2).max(4),
+  /** Configuration fields whose values differ, one row per field (dotted path), one value per run. */
+  configDiff: z.array(z.object({ field: z.string(), values: z.array(z.unknown()) })),
+});
+export type Comparison = z.infer<typeof ComparisonSchema>;
+
+export const ExportResultSchema = z.object({ out: z.string(), files: z.array(z.string()) });
+
+/** Method name → request and response schemas. The renderer may call nothing else. */
+export const API_METHODS = {
+  'app.info': { request: Empty, response: AppInfoSchema },
+  /** Native file/folder dialog (Electron only); null when the user cancels. */
+  'app.pickPath': { request: PickPathRequestSchema, response: z.object({ path: z.string().nullable() }) },
+
+  'datasets.list': { request: Empty, response: z.array(DatasetManifestSchema) },
+  'datasets.import': {
+    request: z.object({ path: AbsolutePath, name: z.string().max(100).optional(), labels: LabelModeSchema.optional(), jobId: JobId }),
+    response: DatasetManifestSchema,
+  },
+  'datasets.download': {
+    request: z.object({ source: DownloadSourceSchema, labels: LabelModeSchema.optional(), jobId: JobId }),
+    response: DatasetManifestSchema,
+  },
+  'datasets.remove': { request: z.object({ id: z.string().min(1) }), response: Empty },
+  'datasets.preview': {
+    request: z.object({ id: z.string().min(1), split: z.string().default('train'), perClass: z.number().int().min(1).max(32).default(8) }),
+    response: DatasetPreviewSchema,
+  },
+
+  /** Parameters and multiply-accumulates per exit of a model configuration. */
+  'model.describe': { request: z.object({ model: ModelConfigSchema, numClasses: z.number().int().min(2).max(1000).default(10) }), response: ModelSummarySchema },
+
+  'runs.start': {
+    request: z.object({ config: TrainConfigSchema, name: z.string().max(200).optional(), tags: z.array(z.string().min(1).max(50)).max(20).optional() }),
+    response: z.object({ runId: z.string() }),
+  },
+  'runs.control': { request: z.object({ runId: RunId, action: z.enum(['pause', 'resume', 'stop']) }), response: Empty },
+  /** Runs trained in this session, the running ones first. */
+  'runs.live': { request: Empty, response: z.array(LiveRunSchema) },
+  'runs.list': { request: z.object({ filter: RunFilterSchema.default({}) }), response: z.array(RunSummarySchema) },
+  'runs.get': { request: z.object({ runId: RunId }), response: RunDetailSchema },
+  'runs.update': {
+    request: z.object({ runId: RunId, name: z.string().max(200).optional(), tags: z.array(z.string().min(1).max(50)).max(20).optional(), notes: z.string().max(10_000).optional() }),
+    response: RunSummarySchema,
+  },
+  'runs.delete': { request: z.object({ runId: RunId }), response: Empty },
+  /** Continue a stopped or interrupted run from its last checkpoint. */
+  'runs.resume': { request: z.object({ runId: RunId }), response: z.object({ runId: z.string() }) },
+  'runs.compare': { request: z.object({ runIds: z.array(RunId).min(2, 'select at least 2 runs').max(4, 'compare at most 4 runs') }), response: ComparisonSchema },
+
+  'eval.run': {
+    request: z.object({
+      runId: RunId,
+      attacks: z.array(AttackSchema).min(1, 'choose at least one attack'),
+      samples: z.number().int().min(1).max(100_000).default(256),
+      eps: z.number().positive().max(255).default(8),
+      target: z.enum(TARGETS).default('max-average'),
+      checkpoint: z.enum(['last', 'best']).default('last'),
+      jobId: JobId,
+    }),
+    response: EvaluationSchema,
+  },
+
+  'export.model': {
+    request: z.object({
+      runId: RunId,
+      format: z.enum(['tfjs', 'onnx']),
+      /** 0-based exit, or null for the whole multi-exit network. */
+      exit: z.number().int().nonnegative().nullable(),
+      out: AbsolutePath,
+      jobId: JobId,
+    }),
+    response: ExportResultSchema,
+  },
+} as const;
+
+export type ApiMethod = keyof typeof API_METHODS;
+export const API_METHOD_NAMES = Object.keys(API_METHODS) as ApiMethod[];
+export type ApiRequest<M extends ApiMethod> = z.infer<(typeof API_METHODS)[M]['request']>;
+/** What a caller may send: defaults may be left out. */
+export type ApiRequestInput<M extends ApiMethod> = z.input<(typeof API_METHODS)[M]['request']>;
+export type ApiResponse<M extends ApiMethod> = z.infer<(typeof API_METHODS)[M]['response']>;
+
+export const API_EVENTS = {
+  /** Every engine event of a live run, as the engine sent it. */
+  'run.event': z.object({ runId: z.string(), event: EngineEventSchema }),
+  /** A live run's status changed (started, paused, finished, …). */
+  'run.status': z.object({ runId: z.string(), status: RunStatusSchema }),
+  /** Progress of long work started with a jobId (import, download, evaluation, export). */
+  'job.progress': z.object({ jobId: z.string(), fraction: z.number().min(0).max(1).nullable(), message: z.string() }),
+  /** Stored runs changed (new, finished, tagged, deleted): lists should refresh. */
+  'runs.changed': z.object({ runId: z.string().nullable() }),
+} as const;
+
+export type ApiEvent = keyof typeof API_EVENTS;
+export const API_EVENT_NAMES = Object.keys(API_EVENTS) as ApiEvent[];
+export type ApiEventPayload<E extends ApiEvent> = z.infer<(typeof API_EVENTS)[E]>;
+
+/** How every call is answered on both transports: errors travel as data with a readable message. */
+export type ApiEnvelope<T = unknown> = { ok: true; value: T } | { ok: false; error: { message: string; code: ApiErrorCode } };
+export type ApiErrorCode = 'bad-request' | 'unknown-method' | 'not-found' | 'unavailable' | 'failed' | 'internal';
+
+/** The object the renderer talks to, whatever the transport. */
+export interface ExitLabApi {
+  invoke<M extends ApiMethod>(method: M, request: ApiRequestInput<M>): Promise<ApiResponse<M>>;
+  /** Subscribes to an event; returns the function that unsubscribes. */
+  on<E extends ApiEvent>(event: E, listener: (payload: ApiEventPayload<E>) => void): () => void;
+}
+
+/** Channel names of the Electron transport. */
+export const IPC_INVOKE = 'exitlab:invoke';
+export const IPC_EVENT = 'exitlab:event';
+/** Path of the WebSocket endpoint in browser mode. */
+export const WS_PATH = '/api';
+
+/** Wire messages of the WebSocket transport. */
+export const WsRequestSchema = z.object({ id: z.number().int(), method: z.string(), params: z.unknown() });
+export type WsReply = { id: number; envelope: ApiEnvelope } | { event: ApiEvent; payload: unknown };
