@@ -31,8 +31,12 @@ export type RunFilter = z.infer<typeof RunFilterSchema>;
 export const RunFailureSchema = z.object({ kind: FailureKindSchema, message: z.string() });
 
 /** One line of a run list. */
+export const RunNameSchema = z.string().max(200);
+
 export const RunSummarySchema = z.object({
   id: RunIdSchema,
+  /** The user's label for the run ('' when none was given). */
+  name: RunNameSchema,
   dataset: z.string(),
   method: MethodSchema,
   /** "msdnet 7×2, 16ch" style one-liner of the model configuration. */

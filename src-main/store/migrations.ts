@@ -141,6 +141,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_status ON runs(status);
     `,
   },
+  {
+    version: 5,
+    description: 'a name per run, as users label runs in the app',
+    sql: `
+      ALTER TABLE runs ADD COLUMN name TEXT NOT NULL DEFAULT '';
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

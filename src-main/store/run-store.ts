@@ -6,7 +6,7 @@ import { DatasetManifestSchema, type DatasetManifest } from '../../src-shared/da
 import { ModelSummarySchema, type FailureKind, type ModelSummary } from '../../src-shared/engine-messages';
 import { EpochMetricsSchema, type EpochMetrics, type ExitEpochMetrics } from '../../src-shared/metrics';
 import {
-  EvaluationInputSchema, RunFilterSchema, RunIdSchema, TagSchema,
+  EvaluationInputSchema, RunFilterSchema, RunIdSchema, RunNameSchema, TagSchema,
   type ArtefactRecord, type CheckpointRecord, type Evaluation, type EvaluationInput, type RunDetail, type RunFilter, type RunStatus, type RunSummary,
 } from '../../src-shared/runs';
 import { homePaths } from '../home';
@@ -24,6 +24,7 @@ export function describeModel(m: ModelConfig): string {
 
 interface RunRow {
   id: string;
+  name: string;
   dataset_id: string;
   method: string;
   model: string;
@@ -73,6 +74,7 @@ interface ExitRow {
 
 export interface NewRun {
   id: string;
+  name?: string;
   config: TrainConfig;
   codeVersion: string;
   ownerPid?: number | null;
@@ -120,7 +122,7 @@ export class RunStore {
     this.db.transaction(() => {
       if (this.s.runExists.get(id)) throw new StoreError(`a run with id '${id}' already exists`);
       this.s.insertRun.run({
-        id, dataset: config.dataset, method: config.method, model: describeModel(config.model), backend: config.backend,
+        id, name: RunNameSchema.parse(run.name ?? ''), dataset: config.dataset, method: config.method, model: describeModel(config.model), backend: config.backend,
         config: JSON.stringify(config), codeVersion: run.codeVersion, seed: config.seed, epochs: config.epochs,
         status: 'queued', createdAt: run.createdAt ?? now(), ownerPid: run.ownerPid ?? null, heartbeat: now(),
       });
@@ -235,6 +237,14 @@ export class RunStore {
     })();
   }
 
+  rename(id: string, name: string): void {
+    const n = RunNameSchema.parse(name);
+    this.db.transaction(() => {
+      this.requireRun(id);
+      this.s.rename.run(n, id);
+    })();
+  }
+
   setNote(id: string, text: string): void {
     this.db.transaction(() => {
       this.requireRun(id);
@@ -262,7 +272,7 @@ export class RunStore {
       // A run copied while it was going has no engine here: it can only be resumed.
       const status: RunStatus = ACTIVE.includes(r.status) ? 'interrupted' : r.status;
       this.s.insertRun.run({
-        id: r.id, dataset: config.dataset, method: config.method, model: describeModel(config.model), backend: config.backend,
+        id: r.id, name: r.name, dataset: config.dataset, method: config.method, model: describeModel(config.model), backend: config.backend,
         config: JSON.stringify(config), codeVersion: r.codeVersion, seed: config.seed, epochs: config.epochs,
         status, createdAt: r.createdAt, ownerPid: null, heartbeat: null,
       });
@@ -344,6 +354,7 @@ export class RunStore {
     const last = this.s.lastEpochExits.all(r.id, r.id) as Array<{ epoch: number; val_clean_acc: number; val_pgd_acc: number }>;
     return {
       id: r.id,
+      name: r.name,
       dataset: r.dataset_id,
       method: r.method as RunSummary['method'],
       model: r.model,
@@ -424,8 +435,9 @@ function prepare(db: Db) {
     getDataset: db.prepare('SELECT manifest FROM datasets WHERE id = ?'),
     runExists: db.prepare('SELECT 1 FROM runs WHERE id = ?'),
     getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
-    insertRun: db.prepare(`INSERT INTO runs (id, dataset_id, method, model, backend, config, code_version, seed, epochs, status, created_at, owner_pid, heartbeat_at)
-      VALUES (@id, @dataset, @method, @model, @backend, @config, @codeVersion, @seed, @epochs, @status, @createdAt, @ownerPid, @heartbeat)`),
+    insertRun: db.prepare(`INSERT INTO runs (id, name, dataset_id, method, model, backend, config, code_version, seed, epochs, status, created_at, owner_pid, heartbeat_at)
+      VALUES (@id, @name, @dataset, @method, @model, @backend, @config, @codeVersion, @seed, @epochs, @status, @createdAt, @ownerPid, @heartbeat)`),
+    rename: db.prepare('UPDATE runs SET name = ? WHERE id = ?'),
     restoreRun: db.prepare(`UPDATE runs SET backend_used = @backendUsed, model_summary = @summary, started_at = @startedAt, finished_at = @finishedAt,
       seconds = @seconds, epochs_done = @epochsDone, failure_kind = @failureKind, failure_message = @failureMessage WHERE id = @id`),
     markStarted: db.prepare(`UPDATE runs SET status = 'running', backend_used = @backendUsed, model_summary = @summary, started_at = COALESCE(started_at, @at),

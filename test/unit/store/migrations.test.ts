@@ -29,6 +29,10 @@ const FIXTURES: Record<number, (db: Db) => void> = {
     db.prepare(`INSERT INTO checkpoints VALUES ('old', 'last', 1, 'last.ckpt', '2026-01-01T00:00:00Z')`).run();
     db.prepare(`INSERT INTO artefacts (run_id, kind, path, created_at, meta) VALUES ('old', 'export-tfjs', '/tmp/m', '2026-01-03T00:00:00Z', '{}')`).run();
   },
+  4: (db) => {
+    db.prepare(`INSERT INTO tags VALUES ('old', 'v4')`).run();
+    db.prepare(`INSERT INTO notes VALUES ('old', 'written by v4', '2026-01-04T00:00:00Z')`).run();
+  },
 };
 
 function databaseAt(version: number): string {
@@ -66,15 +70,16 @@ describe('schema migrations', () => {
           return;
         }
         const run = store.getRun('old');
-        expect(run.summary).toMatchObject({ status: 'completed', seconds: 21, epochsDone: 1, tags: [] });
+        expect(run.summary).toMatchObject({ status: 'completed', seconds: 21, epochsDone: 1, name: '', tags: version >= 4 ? ['v4'] : [] });
+        expect(run.notes).toBe(version >= 4 ? 'written by v4' : '');
         expect(run.epochs).toEqual([{ ...epochMetrics(1), catastrophicOverfitting: { detected: false, exits: [], reason: '' } }]);
         expect(run.dataset?.id).toBe('synthetic');
         expect(run.evaluations.map((e) => e.perExitAcc)).toEqual(version >= 2 ? [[0.1, 0.2, 0.3]] : []);
         expect(run.checkpoints.length).toBe(version >= 3 ? 1 : 0);
         // The migrated database takes writes of the newest version.
-        store.tag('old', ['migrated']);
-        store.setNote('old', 'from v' + version);
-        expect(store.getRun('old').summary.tags).toEqual(['migrated']);
+        store.tag('old', ['migrated'], ['v4']);
+        store.rename('old', 'from v' + version);
+        expect(store.getRun('old').summary).toMatchObject({ tags: ['migrated'], name: 'from v' + version });
       } finally {
         store.close();
       }

@@ -23,7 +23,7 @@ describe('run store', () => {
   it('records a run through its life and reads back the full history', () => {
     const s = fresh();
     s.upsertDataset(manifest());
-    s.createRun({ id: 'r1', config: config(), codeVersion: '0.1.0+abc', ownerPid: process.pid });
+    s.createRun({ id: 'r1', name: 'baseline λ', config: config(), codeVersion: '0.1.0+abc', ownerPid: process.pid });
     expect(s.listRuns()[0]).toMatchObject({ id: 'r1', status: 'queued', epochsDone: 0, lastEpoch: null, backendUsed: null });
     s.recordStarted('r1', { backendUsed: 'cpu', modelSummary: modelSummary(), startEpoch: 1, ownerPid: process.pid });
     s.recordEpoch('r1', epochMetrics(1));
@@ -38,7 +38,7 @@ describe('run store', () => {
     s.setNote('r1', 'first try');
 
     const detail = RunDetailSchema.parse(s.getRun('r1'));
-    expect(detail.summary).toMatchObject({ status: 'completed', seconds: 42, epochsDone: 2, backendUsed: 'cpu', codeVersion: '0.1.0+abc', tags: ['baseline', 'cifar'], failure: null });
+    expect(detail.summary).toMatchObject({ name: 'baseline λ', status: 'completed', seconds: 42, epochsDone: 2, backendUsed: 'cpu', codeVersion: '0.1.0+abc', tags: ['baseline', 'cifar'], failure: null });
     expect(detail.summary.lastEpoch?.valCleanAcc).toEqual(epochMetrics(2).exits.map((e) => e.valCleanAcc));
     expect(detail.epochs).toEqual([epochMetrics(1), epochMetrics(2)]);
     expect(detail.config).toEqual(config());

@@ -1,0 +1,23 @@
+// Where a run's files live in the data folder.
+import * as path from 'node:path';
+import { homePaths } from '../home';
+
+export const runDirOf = (home: string, runId: string) => path.join(homePaths(home).runs, runId);
+
+/** The trainer's checkpoint files in a run folder (engine/train/trainer.ts `checkpointPaths`). */
+export const CHECKPOINT_FILES = { last: 'last.ckpt', best: 'best.ckpt' } as const;
+
+/** A path as stored: relative to the run folder when inside it, else absolute. */
+export function storedPath(runDir: string, file: string): string {
+  const rel = path.relative(runDir, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.resolve(file);
+}
+
+export const isProcessAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
