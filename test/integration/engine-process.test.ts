@@ -1,6 +1,6 @@
-// The engine process end to end: a tiny run through the forked worker on the synthetic set, a
-// stop that leaves a checkpoint and a bit-exact resume, a NaN loss and a killed engine ending as
-// clear failures.
+// The engine process end to end, through the run service that owns it: a tiny run on the
+// synthetic set, a stop that leaves a checkpoint and a bit-exact resume, a NaN loss and a killed
+// engine ending as clear failures.
 import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { TrainConfigSchema, type TrainConfigInput } from '../../src-shared/config';
 import type { EngineEvent } from '../../src-shared/engine-messages';
 import { startEngine } from '../../src-main/engine/process/host';
-import { runEngine } from '../../src-main/engine/process/run-engine';
+import { RunService } from '../../src-main/runs/service';
 import { readCheckpoint } from '../../src-main/engine/train/checkpoint';
 
 const TINY: TrainConfigInput = {
@@ -24,11 +24,20 @@ const TINY: TrainConfigInput = {
 const config = (extra: TrainConfigInput = {}) => TrainConfigSchema.parse({ ...TINY, ...extra });
 const tempHome = () => fs.mkdtempSync(path.join(os.tmpdir(), 'exitlab-engine-'));
 
+async function train(home: string, cfg: ReturnType<typeof config>, onEvent: (e: EngineEvent) => void = () => {}, resumeRunId?: string) {
+  const service = new RunService({ home });
+  try {
+    return await (resumeRunId ? service.resume(resumeRunId, { onEvent }) : service.start(cfg, { onEvent })).done;
+  } finally {
+    await service.close();
+  }
+}
+
 describe('engine process', () => {
   it('trains, reports per-exit metrics each epoch and writes checkpoints', async () => {
     const home = tempHome();
     const events: EngineEvent[] = [];
-    const outcome = await runEngine({ home, config: config(), onEvent: (e) => events.push(e) });
+    const outcome = await train(home, config(), (e) => events.push(e));
     expect(outcome.final).toMatchObject({ type: 'finished', status: 'completed', epochs: 2 });
     const epochs = events.filter((e) => e.type === 'epoch');
     expect(epochs).toHaveLength(2);
@@ -49,27 +58,28 @@ describe('engine process', () => {
   it('stops on a consistent checkpoint and resumes to the same result as an uninterrupted run', async () => {
     const home = tempHome();
     const cfg = config({ maxBatchesPerEpoch: 4 });
-    const full = await runEngine({ home, config: cfg, onEvent: () => {} });
+    const full = await train(home, cfg);
 
     // Same run, stopped in the middle of epoch 2, then resumed.
+    const service = new RunService({ home });
     let stopSent = false;
-    const events: EngineEvent[] = [];
-    const engine = startEngine((e) => {
-      events.push(e);
-      if (!stopSent && e.type === 'progress' && e.epoch === 2 && e.phase === 'train' && e.batch >= 1) {
-        stopSent = true;
-        engine.send({ type: 'stop' });
-      }
+    const active = service.start(cfg, {
+      onEvent: (e) => {
+        if (!stopSent && e.type === 'progress' && e.epoch === 2 && e.phase === 'train' && e.batch >= 1) {
+          stopSent = true;
+          active.send({ type: 'stop' });
+        }
+      },
     });
-    const runDir = path.join(home, 'runs', 'stopped');
-    engine.send({ type: 'start', runId: 'stopped', config: cfg, runDir, home, resume: false });
-    const stopped = await engine.done;
+    const stopped = (await active.done).final;
+    await service.close();
+    const runDir = active.runDir;
     expect(stopped).toMatchObject({ type: 'finished', status: 'stopped' });
     const ckpt = readCheckpoint(path.join(runDir, 'last.ckpt'));
     expect(ckpt.epoch).toBe(1);
     expect(ckpt.batchesDone).toBeGreaterThan(0);
 
-    const resumed = await runEngine({ home, config: cfg, resumeRunId: 'stopped', onEvent: () => {} });
+    const resumed = await train(home, cfg, () => {}, active.runId);
     expect(resumed.final).toMatchObject({ type: 'finished', status: 'completed', epochs: 2 });
     const a = readCheckpoint(path.join(full.runDir, 'last.ckpt'));
     const b = readCheckpoint(path.join(runDir, 'last.ckpt'));
@@ -80,7 +90,7 @@ describe('engine process', () => {
   });
 
   it('ends a diverging run as a nan-loss failure', async () => {
-    const outcome = await runEngine({ home: tempHome(), config: config({ lr: { kind: 'piecewise', max: 1e12 }, epochs: 1 }), onEvent: () => {} });
+    const outcome = await train(tempHome(), config({ lr: { kind: 'piecewise', max: 1e12 }, epochs: 1 }));
     expect(outcome.final).toMatchObject({ type: 'failed', kind: 'nan-loss' });
   });
 
@@ -96,7 +106,7 @@ describe('engine process', () => {
   });
 
   it('fails clearly on an unknown data set', async () => {
-    const outcome = await runEngine({ home: tempHome(), config: config({ dataset: 'nope' }), onEvent: () => {} });
+    const outcome = await train(tempHome(), config({ dataset: 'nope' }));
     expect(outcome.final).toMatchObject({ type: 'failed', kind: 'dataset' });
   });
 });

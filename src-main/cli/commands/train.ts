@@ -7,7 +7,8 @@ import type { EpochMetrics } from '../../../src-shared/metrics';
 import { resolveTrainConfig, ConfigError } from '../../engine/train/resolve-config';
 import { resolveHome } from '../../home';
 import { UsageError } from '../errors';
-import { runEngine, type RunOutcome } from '../../engine/process/run-engine';
+import type { RunOutcome } from '../../engine/process/run-engine';
+import { RunService } from '../../runs/service';
 import { ProgressBar } from '../progress';
 
 export const summary = 'train a multi-exit network (default: the paper\'s fgsm-me on the synthetic set)';
@@ -145,7 +146,23 @@ export async function run(argv: string[]): Promise<number> {
     if (json) return console.log(JSON.stringify(event));
     bar!.onEvent(event);
   };
-  const outcome = await runEngine({ home, config, onEvent, stopOnSignal: true });
+  const service = new RunService({ home });
+  let outcome: RunOutcome;
+  try {
+    const active = service.start(config, { onEvent });
+    // Ctrl-C stops the run on a checkpoint instead of killing it mid-step.
+    const stop = () => active.send({ type: 'stop' });
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    try {
+      outcome = await active.done;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  } finally {
+    await service.close();
+  }
   const s = summaryOf(outcome);
   if (json) console.log(JSON.stringify(s));
   else {
