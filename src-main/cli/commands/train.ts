@@ -7,6 +7,7 @@ import type { EpochMetrics } from '../../../src-shared/metrics';
 import { resolveTrainConfig, ConfigError } from '../../engine/train/resolve-config';
 import { resolveHome } from '../../home';
 import { UsageError } from '../errors';
+import { availableIds } from '../../datasets/catalog';
 import type { RunOutcome } from '../../engine/process/run-engine';
 import { RunService } from '../../runs/service';
 import { ProgressBar } from '../progress';
@@ -103,7 +104,12 @@ export function configFromArgs(argv: string[]): { config: TrainConfig; json: boo
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
   }
-  return { config: parsed.data, json: values.json ?? false, home: resolveHome(values.home), help: values.help ?? false };
+  const home = resolveHome(values.home);
+  const known = availableIds(home);
+  if (!known.includes(parsed.data.dataset)) {
+    throw new UsageError(`unknown data set '${parsed.data.dataset}' (available: ${known.join(', ')}; import one with \`exitlab datasets import\`)`);
+  }
+  return { config: parsed.data, json: values.json ?? false, home, help: values.help ?? false };
 }
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

@@ -1,12 +1,12 @@
 // Entry of the engine process. It receives EngineCommands from the process that owns the run
 // (the CLI, or Electron main through a utilityProcess) and answers with EngineEvents; both are
 // validated against the schemas in src-shared. The UI process never runs training itself.
-import { EngineCommandSchema, EngineEventSchema, type EngineCommand, type EngineEvent, type FailureKind } from '../../../src-shared/engine-messages';
+import { EngineCommandSchema, EngineEventSchema, type EngineCommand, type EngineEvent } from '../../../src-shared/engine-messages';
 import { describeZodError } from '../../../src-shared/config';
 import { selectBackend } from '../backends/select';
 import { openDataset } from '../../datasets/catalog';
-import { runTraining, NanLossError } from '../train/trainer';
-import { ConfigError } from '../train/resolve-config';
+import { runTraining } from '../train/trainer';
+import { classifyFailure } from './failure';
 import { RunControl } from '../train/run-control';
 
 interface Port {
@@ -20,16 +20,6 @@ function parentPort(): Port {
   if (electronPort) return { send: (m) => electronPort.postMessage(m), onMessage: (l) => electronPort.on('message', (e) => l(e.data)) };
   if (!process.send) throw new Error('the engine must be started by its host (no IPC channel)');
   return { send: (m) => process.send!(m), onMessage: (l) => process.on('message', l) };
-}
-
-export function classifyFailure(err: unknown): { kind: FailureKind; message: string } {
-  const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof NanLossError) return { kind: 'nan-loss', message };
-  if (err instanceof ConfigError) return { kind: 'invalid-config', message };
-  if (/out of memory|\bOOM\b|allocation failed|Cannot allocate|Array buffer allocation|Invalid array length/i.test(message)) {
-    return { kind: 'out-of-memory', message: `out of memory: ${message} (try a smaller batch size or model)` };
-  }
-  return { kind: 'error', message };
 }
 
 function main(): void {

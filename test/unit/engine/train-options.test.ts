@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { configFromArgs } from '../../../src-main/cli/commands/train';
 import { UsageError } from '../../../src-main/cli/errors';
 import { resolveTrainConfig } from '../../../src-main/engine/train/resolve-config';
@@ -44,5 +47,17 @@ describe('exitlab train options', () => {
     expect(bad(['--epochs', 'two'])).toMatch(/--epochs must be a number/);
     expect(bad(['--frobnicate'])).toMatch(/frobnicate/);
     expect(bad(['--lr-schedule', 'cosine'])).toMatch(/lr-schedule/);
+    expect(bad(['--dataset', 'cifar-nope', '--home', fs.mkdtempSync(path.join(os.tmpdir(), 'exitlab-opts-'))])).toMatch(/unknown data set 'cifar-nope' \(available: synthetic/);
+  });
+});
+
+describe('engine failure classification', () => {
+  it('names out-of-memory, NaN and configuration failures', async () => {
+    const { classifyFailure } = await import('../../../src-main/engine/process/failure');
+    const { NanLossError } = await import('../../../src-main/engine/train/trainer');
+    expect(classifyFailure(new RangeError('Array buffer allocation failed')).kind).toBe('out-of-memory');
+    expect(classifyFailure(new Error('Aborted(OOM)')).kind).toBe('out-of-memory');
+    expect(classifyFailure(new NanLossError('loss became NaN')).kind).toBe('nan-loss');
+    expect(classifyFailure(new Error('boom'))).toEqual({ kind: 'error', message: 'boom' });
   });
 });
