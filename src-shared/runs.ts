@@ -11,6 +11,9 @@ export const RUN_STATUSES = ['queued', 'running', 'paused', 'completed', 'stoppe
 export const RunStatusSchema = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
+/** Statuses of a run whose engine is (or should be) going. */
+export const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'running', 'paused'];
+
 /** Statuses from which `runs resume` can continue (given a checkpoint). */
 export const RESUMABLE_STATUSES: readonly RunStatus[] = ['stopped', 'failed', 'interrupted'];
 
@@ -170,3 +173,75 @@ export const RunComparisonSchema = z.object({
   })),
 });
 export type RunComparison = z.infer<typeof RunComparisonSchema>;
+
+export const EXPORT_FORMATS = ['tfjs', 'onnx'] as const;
+export const ExportFormatSchema = z.enum(EXPORT_FORMATS);
+export type ExportFormat = z.infer<typeof ExportFormatSchema>;
+
+/** What `exitlab export` and the app's export dialog ask for. */
+export const ExportRequestSchema = z.object({
+  runId: RunIdSchema,
+  format: ExportFormatSchema,
+  /** 1-based exit to export alone (1 = the shallowest); null exports the whole multi-exit network. */
+  exit: z.number().int().positive().nullable().default(null),
+  /** Folder to create; it must not exist yet. */
+  out: z.string().min(1),
+  /** Which checkpoint; null: the best one when the run kept it, else the last. */
+  checkpoint: z.enum(['last', 'best']).nullable().default(null),
+});
+export type ExportRequest = z.input<typeof ExportRequestSchema>;
+
+/** metadata.json, written beside every exported model. */
+export const ExportMetadataSchema = z.object({
+  format: z.literal('exitlab-model-export'),
+  formatVersion: z.literal(1),
+  exportedAt: z.string(),
+  exporterVersion: z.string(),
+  model: z.object({
+    format: z.enum(['tfjs-layers', 'onnx']),
+    files: z.array(z.string()),
+    input: z.object({
+      name: z.string(),
+      shape: z.array(z.number().nullable()),
+      layout: z.literal('NHWC'),
+      dtype: z.literal('float32'),
+      /** The network takes normalised pixels: x = (pixel / 255 - mean[c]) / std[c]. */
+      preprocessing: z.string(),
+    }),
+    outputs: z.array(z.object({ name: z.string(), exit: z.number().int().positive(), content: z.literal('logits') })),
+  }),
+  /** Exported exit (1-based), or null for the whole network. */
+  exportedExit: z.number().int().positive().nullable(),
+  exits: z.array(z.object({
+    exit: z.number().int().positive(),
+    parameters: z.number().int(),
+    macs: z.number(),
+    /** 2 FLOPs per multiply-accumulate, for one image up to and including this exit. */
+    flops: z.number(),
+    exported: z.boolean(),
+  })),
+  checkpoint: z.object({ kind: z.enum(['last', 'best']), epoch: z.number().int(), batchesDone: z.number().int() }),
+  dataset: z.object({ id: z.string(), name: z.string(), source: z.string(), classes: z.array(z.string()), mean: z.array(z.number()), std: z.array(z.number()) }),
+  /** Early-exit confidence thresholds per exit, from the latest evaluation that set them (null: none yet). */
+  earlyExit: z.object({ thresholds: z.array(z.number()), accuracy: z.number(), evaluationId: z.number().int() }).nullable(),
+  robustness: z.object({
+    /** Held-out accuracy per exit at the exported checkpoint's epoch (clean, FGSM, PGD-10 at the run's ε). */
+    epoch: z.object({
+      epoch: z.number().int(),
+      eps: z.number(),
+      perExit: z.array(z.object({ exit: z.number().int().positive(), clean: z.number(), fgsm: z.number(), pgd10: z.number() })),
+    }).nullable(),
+    evaluations: z.array(EvaluationSchema),
+  }),
+  run: z.object({
+    id: z.string(),
+    name: z.string(),
+    method: z.string(),
+    status: RunStatusSchema,
+    seed: z.number().int(),
+    codeVersion: z.string(),
+    backend: z.string().nullable(),
+    config: TrainConfigSchema,
+  }),
+});
+export type ExportMetadata = z.infer<typeof ExportMetadataSchema>;

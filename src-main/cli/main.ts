@@ -7,6 +7,8 @@ type Command = { run(argv: string[]): Promise<number>; summary: string };
 const COMMANDS: Record<string, () => Promise<Command>> = {
   train: () => import('./commands/train'),
   datasets: () => import('./commands/datasets'),
+  runs: () => import('./commands/runs'),
+  export: () => import('./commands/export'),
 };
 
 function usage(): string {

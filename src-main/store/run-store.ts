@@ -6,7 +6,7 @@ import { DatasetManifestSchema, type DatasetManifest } from '../../src-shared/da
 import { ModelSummarySchema, type FailureKind, type ModelSummary } from '../../src-shared/engine-messages';
 import { EpochMetricsSchema, type EpochMetrics, type ExitEpochMetrics } from '../../src-shared/metrics';
 import {
-  EvaluationInputSchema, RunFilterSchema, RunIdSchema, RunNameSchema, TagSchema,
+  ACTIVE_STATUSES, EvaluationInputSchema, RunFilterSchema, RunIdSchema, RunNameSchema, TagSchema,
   type ArtefactRecord, type CheckpointRecord, type Evaluation, type EvaluationInput, type RunDetail, type RunFilter, type RunStatus, type RunSummary,
 } from '../../src-shared/runs';
 import { homePaths } from '../home';
@@ -95,8 +95,6 @@ export interface FinishedRun {
   epochsDone?: number;
   failure?: { kind: FailureKind; message: string } | null;
 }
-
-const ACTIVE: RunStatus[] = ['queued', 'running', 'paused'];
 
 export class RunStore {
   private readonly s: ReturnType<typeof prepare>;
@@ -270,7 +268,7 @@ export class RunStore {
         this.s.upsertDataset.run({ id: m.id, name: m.name, source: m.source, manifest: JSON.stringify(m), at: now() });
       }
       // A run copied while it was going has no engine here: it can only be resumed.
-      const status: RunStatus = ACTIVE.includes(r.status) ? 'interrupted' : r.status;
+      const status: RunStatus = ACTIVE_STATUSES.includes(r.status) ? 'interrupted' : r.status;
       this.s.insertRun.run({
         id: r.id, name: r.name, dataset: config.dataset, method: config.method, model: describeModel(config.model), backend: config.backend,
         config: JSON.stringify(config), codeVersion: r.codeVersion, seed: config.seed, epochs: config.epochs,
@@ -310,7 +308,7 @@ export class RunStore {
   /** Process id recorded as the owner of an active run (null when none or not active). */
   ownerOf(id: string): number | null {
     const row = this.requireRun(id);
-    return ACTIVE.includes(row.status) ? row.owner_pid : null;
+    return ACTIVE_STATUSES.includes(row.status) ? row.owner_pid : null;
   }
 
   listRuns(filter: RunFilter = {}): RunSummary[] {

@@ -1,0 +1,236 @@
+// `exitlab runs …`: the stored runs — list, show, compare, resume, delete, tag, note, rename, and
+// run bundles to move a run to another machine. Every subcommand takes --json.
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import type { EngineEvent } from '../../../src-shared/engine-messages';
+import { RunFilterSchema, RUN_STATUSES, type RunComparison, type RunDetail, type RunSummary } from '../../../src-shared/runs';
+import { describeZodError, METHODS } from '../../../src-shared/config';
+import { resolveHome } from '../../home';
+import { BundleError, exportBundle, importBundle } from '../../runs/bundle';
+import { RunService } from '../../runs/service';
+import { compareRuns } from '../../store/compare';
+import { StoreError } from '../../store/run-store';
+import { CommandError, UsageError } from '../errors';
+import { ProgressBar } from '../progress';
+
+export const summary = 'stored runs: list, show, compare, resume, delete, tag, note, rename, export-bundle, import-bundle';
+
+const HELP = `usage: exitlab runs <subcommand> [options]
+
+  list [--dataset <id>] [--method <m>] [--status <s>] [--tag <t>] [--limit <n>]
+  show <run-id>
+  compare <run-id> <run-id> [<run-id> …]     configuration diff, per-exit curves and robustness, time
+  resume <run-id>                            continue a stopped, failed or interrupted run
+  delete <run-id>                            the run's records and folder (checkpoints)
+  tag <run-id> <tag>… [--remove <tag>]…      add (and remove) tags
+  note <run-id> <text>                       set the run's note ('' clears it)
+  rename <run-id> <name>
+  export-bundle <run-id> --out <file>        one file with the run's records and checkpoints
+  import-bundle <file>
+
+common options:
+  --home <dir>   data folder (default $EXITLAB_HOME or ~/.exitlab)
+  --json         machine-readable output (JSON; resume prints one event per line, then a summary)`;
+
+const OPTIONS = {
+  home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+  dataset: { type: 'string' }, method: { type: 'string' }, status: { type: 'string' }, tag: { type: 'string' }, limit: { type: 'string' },
+  remove: { type: 'string', multiple: true }, out: { type: 'string' },
+} as const;
+
+type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+function parse(argv: string[]): { values: Values; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true });
+    return { values: values as Values, positionals };
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+const pct = (v: number | undefined) => (v === undefined ? '   -  ' : `${(100 * v).toFixed(1)}%`.padStart(6));
+const secs = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
+}
+
+function printList(runs: RunSummary[]): void {
+  if (!runs.length) return console.log('no runs');
+  const rows = [['id', 'name', 'status', 'method', 'dataset', 'epochs', 'clean', 'PGD-10', 'time', 'tags']];
+  for (const r of runs) {
+    const last = r.lastEpoch;
+    rows.push([
+      r.id, r.name, r.status, r.method, r.dataset, `${r.epochsDone}/${r.epochs}`,
+      pct(last?.valCleanAcc[last.valCleanAcc.length - 1]), pct(last?.valPgdAcc[last.valPgdAcc.length - 1]), secs(r.seconds), r.tags.join(','),
+    ]);
+  }
+  console.log(table(rows));
+  console.log('(clean / PGD-10: held-out accuracy of the last exit at the last epoch)');
+}
+
+function printDetail(d: RunDetail): void {
+  const s = d.summary;
+  console.log(`run ${s.id}${s.name ? ` "${s.name}"` : ''}: ${s.status}${s.failure ? ` (${s.failure.kind}: ${s.failure.message})` : ''}`);
+  console.log(`  method ${s.method} on ${s.dataset}, ${s.model}`);
+  console.log(`  seed ${s.seed}, backend ${s.backendUsed ?? s.backend}, code ${s.codeVersion}`);
+  console.log(`  created ${s.createdAt}${s.startedAt ? `, started ${s.startedAt}` : ''}${s.finishedAt ? `, ended ${s.finishedAt}` : ''}`);
+  console.log(`  ${s.epochsDone}/${s.epochs} epochs in ${secs(s.seconds)}; ε ${d.config.eps}/255${d.config.lambda ? `, λ ${d.config.lambda.join(',')}` : ''}`);
+  if (s.tags.length) console.log(`  tags: ${s.tags.join(', ')}`);
+  if (d.notes) console.log(`  note: ${d.notes}`);
+  if (d.epochs.length) {
+    console.log('\nepoch  lr        img/s   per exit: clean / FGSM / PGD-10 (held-out)');
+    for (const e of d.epochs) {
+      const exits = e.exits.map((x) => `${pct(x.valCleanAcc).trim()}/${pct(x.valFgsmAcc).trim()}/${pct(x.valPgdAcc).trim()}`).join('  ');
+      console.log(`${String(e.epoch).padStart(5)}  ${e.lr.toPrecision(3).padEnd(8)}  ${e.imagesPerSecond.toFixed(1).padStart(6)}  ${exits}${e.catastrophicOverfitting.detected ? '  ⚠ overfitting' : ''}`);
+    }
+  }
+  for (const e of d.evaluations) {
+    console.log(`evaluation #${e.id}: ${e.attack} ε ${e.eps}/255, ${e.steps} steps, ${e.samples} images (${e.checkpoint}): ${e.perExitAcc.map((a) => pct(a).trim()).join(' ')}${e.earlyExit ? `; early exit ${pct(e.earlyExit.accuracy).trim()}` : ''}`);
+  }
+  for (const c of d.checkpoints) console.log(`checkpoint ${c.kind}: epoch ${c.epoch} (${c.path})`);
+  for (const a of d.artefacts) console.log(`artefact ${a.kind}: ${a.path}`);
+}
+
+function printComparison(c: RunComparison): void {
+  const ids = c.runs.map((r) => r.id);
+  console.log('configuration differences:');
+  if (!c.configDiff.length) console.log('  none');
+  else console.log(table([['field', ...ids], ...c.configDiff.map((d) => [d.path, ...d.values.map((v) => JSON.stringify(v) ?? 'null')])]).replace(/^/gm, '  '));
+  console.log('\nrobustness per exit (accuracy):');
+  const rows = [['run', 'attack', 'ε', 'steps', 'source', 'per exit']];
+  for (const r of c.robustness) rows.push([r.runId, r.attack, String(r.eps), String(r.steps), r.source, r.perExitAcc.map((a) => pct(a).trim()).join(' ')]);
+  console.log(table(rows).replace(/^/gm, '  '));
+  console.log('\ntime:');
+  console.log(table([['run', 'status', 'epochs', 'total', 'per epoch', 'img/s'], ...c.timing.map((t) => [
+    t.runId, c.runs.find((r) => r.id === t.runId)!.status, String(t.epochs), secs(t.seconds), t.secondsPerEpoch === null ? '-' : secs(t.secondsPerEpoch), t.imagesPerSecond === null ? '-' : t.imagesPerSecond.toFixed(1),
+  ])]).replace(/^/gm, '  '));
+  console.log(`\nper-exit curves over epochs ${c.epochs[0] ?? '-'}…${c.epochs[c.epochs.length - 1] ?? '-'}: use --json (curves[].exits[].metrics)`);
+}
+
+function one(positionals: string[], what: string): string {
+  if (positionals.length !== 1) throw new UsageError(`expected one ${what}, got ${positionals.length ? positionals.join(' ') : 'none'}`);
+  return positionals[0];
+}
+
+async function resume(service: RunService, runId: string, json: boolean): Promise<number> {
+  // Loaded here: the summary shape is train's, and its module pulls in the engine (tfjs).
+  const { summaryOf } = await import('./train');
+  const bar = json ? null : new ProgressBar(process.stderr);
+  const onEvent = (event: EngineEvent) => (json ? console.log(JSON.stringify(event)) : bar!.onEvent(event));
+  const run = service.resume(runId, { onEvent });
+  const stop = () => run.send({ type: 'stop' });
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    const outcome = await run.done;
+    const s = summaryOf(outcome);
+    if (json) console.log(JSON.stringify(s));
+    else {
+      bar!.clear();
+      if (outcome.final.type === 'failed') console.error(`exitlab runs: run ${runId} failed (${outcome.final.kind}): ${outcome.final.message}`);
+      else console.log(`run ${runId} ${outcome.final.status} after ${outcome.final.epochs} epoch(s) in ${secs(outcome.final.seconds)}`);
+    }
+    return outcome.final.type === 'failed' ? 1 : outcome.final.status === 'stopped' ? 130 : 0;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
+    console.log(HELP);
+    return sub ? 0 : 2;
+  }
+  const { values, positionals } = parse(rest);
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const json = values.json ?? false;
+  const out = (value: unknown, text: () => void) => (json ? console.log(JSON.stringify(value)) : text());
+  const known = ['list', 'show', 'compare', 'resume', 'delete', 'tag', 'note', 'rename', 'export-bundle', 'import-bundle'];
+  if (!known.includes(sub)) throw new UsageError(`unknown subcommand '${sub}' (subcommands: ${known.join(', ')})`);
+
+  let service: RunService;
+  try {
+    service = new RunService({ home: resolveHome(values.home) });
+  } catch (err) {
+    if (err instanceof StoreError) throw new CommandError(err.message);
+    throw err;
+  }
+  try {
+    switch (sub) {
+      case 'list': {
+        if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+        if (values.status && !RUN_STATUSES.includes(values.status as never)) throw new UsageError(`--status must be one of ${RUN_STATUSES.join(', ')}`);
+        if (values.method && !METHODS.includes(values.method as never)) throw new UsageError(`--method must be one of ${METHODS.join(', ')}`);
+        const filter = RunFilterSchema.safeParse({ dataset: values.dataset, method: values.method, status: values.status, tag: values.tag, limit: values.limit === undefined ? undefined : Number(values.limit) });
+        if (!filter.success) throw new UsageError(describeZodError(filter.error));
+        const runs = service.store.listRuns(filter.data);
+        out(runs, () => printList(runs));
+        return 0;
+      }
+      case 'show': {
+        const detail = service.store.getRun(one(positionals, 'run id'));
+        out(detail, () => printDetail(detail));
+        return 0;
+      }
+      case 'compare': {
+        if (positionals.length < 2) throw new UsageError('compare needs at least two run ids');
+        if (new Set(positionals).size !== positionals.length) throw new UsageError('a run is listed twice');
+        const comparison = compareRuns(service.store.getRuns(positionals));
+        out(comparison, () => printComparison(comparison));
+        return 0;
+      }
+      case 'resume':
+        return await resume(service, one(positionals, 'run id'), json);
+      case 'delete': {
+        const id = one(positionals, 'run id');
+        service.delete(id);
+        out({ deleted: id }, () => console.log(`deleted run ${id}`));
+        return 0;
+      }
+      case 'tag': {
+        const [id, ...tags] = positionals;
+        if (!id || (!tags.length && !values.remove?.length)) throw new UsageError('usage: exitlab runs tag <run-id> <tag>… [--remove <tag>]…');
+        const now = service.store.tag(id, tags, values.remove ?? []);
+        out({ runId: id, tags: now }, () => console.log(`run ${id} tags: ${now.join(', ') || '(none)'}`));
+        return 0;
+      }
+      case 'note':
+      case 'rename': {
+        if (positionals.length !== 2) throw new UsageError(`usage: exitlab runs ${sub} <run-id> <${sub === 'note' ? 'text' : 'name'}>`);
+        const [id, text] = positionals;
+        if (sub === 'note') service.store.setNote(id, text);
+        else service.store.rename(id, text);
+        out({ runId: id, [sub === 'note' ? 'notes' : 'name']: text }, () => console.log(`run ${id} ${sub === 'note' ? 'note' : 'name'} set`));
+        return 0;
+      }
+      case 'export-bundle': {
+        const id = one(positionals, 'run id');
+        if (!values.out) throw new UsageError('export-bundle needs --out <file>');
+        const result = exportBundle(service.home, service.store, id, values.out);
+        out({ runId: id, ...result }, () => console.log(`wrote run ${id} to ${result.file} (${result.files} file(s), ${(result.bytes / 1e6).toFixed(1)} MB)`));
+        return 0;
+      }
+      case 'import-bundle': {
+        const result = importBundle(service.home, service.store, one(positionals, 'bundle file'));
+        out(result, () => console.log(`imported run ${result.runId} (${result.files} file(s))`));
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown subcommand '${sub}'`);
+    }
+  } catch (err) {
+    if (err instanceof StoreError || err instanceof BundleError) throw new CommandError(err.message);
+    if (err instanceof z.ZodError) throw new UsageError(describeZodError(err));
+    throw err;
+  } finally {
+    await service.close();
+  }
+}
