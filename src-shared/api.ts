@@ -8,9 +8,13 @@ import { ModelConfigSchema, TrainConfigSchema } from './config';
 import { DatasetManifestSchema } from './datasets';
 import { EngineEventSchema, ModelSummarySchema, BackendReportSchema } from './engine-messages';
 import { EpochMetricsSchema } from './metrics';
+import {
+  EvaluationSchema, RunComparisonSchema, RunDetailSchema, RunFilterSchema, RunIdSchema, RunNameSchema, RunStatusSchema, RunSummarySchema, TagSchema,
+  type Evaluation, type RunComparison, type RunDetail, type RunFilter, type RunStatus, type RunSummary,
+} from './runs';
 
 const Empty = z.object({}).strict();
-const RunId = z.string().min(1).max(200);
+const RunId = RunIdSchema;
 /** Client-chosen id that ties `job.progress` events to the call that started the work. */
 const JobId = z.string().min(1).max(100).optional();
 const AbsolutePath = z.string().min(1, 'a path is required').max(4096);
@@ -45,9 +49,7 @@ export const DatasetPreviewSchema = z.object({
 });
 export type DatasetPreview = z.infer<typeof DatasetPreviewSchema>;
 
-export const RUN_STATUSES = ['queued', 'running', 'paused', 'completed', 'stopped', 'failed', 'interrupted'] as const;
-export const RunStatusSchema = z.enum(RUN_STATUSES);
-export type RunStatus = z.infer<typeof RunStatusSchema>;
+export { RunStatusSchema, type RunStatus };
 
 export const ProgressSchema = z.object({
   epoch: z.number().int().positive(),
@@ -65,10 +67,11 @@ export const LiveRunSchema = z.object({
   runId: z.string(),
   name: z.string(),
   config: TrainConfigSchema,
+  tags: z.array(z.string()),
   status: RunStatusSchema,
   /** ISO time the run was started in this session. */
   startedAt: z.string(),
-  /** Seconds of training so far (excluding pauses), as measured by the app. */
+  /** Seconds of this session's training so far (excluding pauses), as measured by the app. */
   elapsedSeconds: z.number().nonnegative(),
   backend: BackendReportSchema.nullable(),
   model: ModelSummarySchema.nullable(),
@@ -81,84 +84,13 @@ export const LiveRunSchema = z.object({
 });
 export type LiveRun = z.infer<typeof LiveRunSchema>;
 
-export const RunFilterSchema = z.object({
-  text: z.string().max(200).optional(),
-  dataset: z.string().max(200).optional(),
-  method: z.string().max(100).optional(),
-  status: RunStatusSchema.optional(),
-  tag: z.string().max(100).optional(),
-});
-export type RunFilter = z.infer<typeof RunFilterSchema>;
-
-const ExitFinalSchema = z.object({ exit: z.number().int(), clean: z.number(), fgsm: z.number(), pgd: z.number() });
-
-export const RunSummarySchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  dataset: z.string(),
-  method: z.string(),
-  status: RunStatusSchema,
-  createdAt: z.string(),
-  /** Wall-clock training seconds (null until known). */
-  seconds: z.number().nullable(),
-  epochs: z.number().int(),
-  epochsDone: z.number().int(),
-  exits: z.number().int(),
-  backend: z.string().nullable(),
-  tags: z.array(z.string()),
-  notes: z.string(),
-  /** Held-out accuracy per exit at the last epoch. */
-  final: z.array(ExitFinalSchema),
-});
-export type RunSummary = z.infer<typeof RunSummarySchema>;
+export { RunSummarySchema, RunDetailSchema, RunComparisonSchema, EvaluationSchema, RunFilterSchema };
+export type { RunSummary, RunDetail, RunComparison, Evaluation, RunFilter };
 
 export const ATTACKS = ['clean', 'fgsm', 'pgd20', 'pgd50', 'cw', 'aa'] as const;
 export const AttackSchema = z.enum(ATTACKS);
 export type Attack = z.infer<typeof AttackSchema>;
 export const TARGETS = ['average', 'max-average'] as const;
-
-export const EvaluationSchema = z.object({
-  id: z.string(),
-  runId: z.string(),
-  createdAt: z.string(),
-  samples: z.number().int(),
-  eps: z.number(),
-  checkpoint: z.string(),
-  /** Per attack: accuracy per exit (shallowest first), with the attack's settings. */
-  attacks: z.array(z.object({
-    attack: z.string(),
-    steps: z.number().int().nullable(),
-    perExit: z.array(z.number()),
-  })),
-  /** Early-exit (budgeted) evaluation: per budget, accuracy and mean MACs per image, clean and attacked. */
-  earlyExit: z.array(z.object({
-    attack: z.string(),
-    points: z.array(z.object({ threshold: z.number().nullable(), macs: z.number(), accuracy: z.number() })),
-  })),
-  warnings: z.array(z.string()),
-  seconds: z.number().nullable(),
-});
-export type Evaluation = z.infer<typeof EvaluationSchema>;
-
-export const RunDetailSchema = RunSummarySchema.extend({
-  config: TrainConfigSchema,
-  model: ModelSummarySchema.nullable(),
-  history: z.array(EpochMetricsSchema),
-  evaluations: z.array(EvaluationSchema),
-  failure: z.string().nullable(),
-  /** Catastrophic-overfitting epochs flagged by the engine. */
-  overfitEpochs: z.array(z.number().int()),
-  bestEpoch: z.number().int().nullable(),
-  imagesPerSecond: z.number().nullable(),
-});
-export type RunDetail = z.infer<typeof RunDetailSchema>;
-
-export const ComparisonSchema = z.object({
-  runs: z.array(RunDetailSchema).min(2).max(4),
-  /** Configuration fields whose values differ, one row per field (dotted path), one value per run. */
-  configDiff: z.array(z.object({ field: z.string(), values: z.array(z.unknown()) })),
-});
-export type Comparison = z.infer<typeof ComparisonSchema>;
 
 export const ExportResultSchema = z.object({ out: z.string(), files: z.array(z.string()) });
 
@@ -187,7 +119,7 @@ export const API_METHODS = {
   'model.describe': { request: z.object({ model: ModelConfigSchema, numClasses: z.number().int().min(2).max(1000).default(10) }), response: ModelSummarySchema },
 
   'runs.start': {
-    request: z.object({ config: TrainConfigSchema, name: z.string().max(200).optional(), tags: z.array(z.string().min(1).max(50)).max(20).optional() }),
+    request: z.object({ config: TrainConfigSchema, name: RunNameSchema.optional(), tags: z.array(TagSchema).max(20).optional(), notes: z.string().max(10_000).optional() }),
     response: z.object({ runId: z.string() }),
   },
   'runs.control': { request: z.object({ runId: RunId, action: z.enum(['pause', 'resume', 'stop']) }), response: Empty },
@@ -195,14 +127,15 @@ export const API_METHODS = {
   'runs.live': { request: Empty, response: z.array(LiveRunSchema) },
   'runs.list': { request: z.object({ filter: RunFilterSchema.default({}) }), response: z.array(RunSummarySchema) },
   'runs.get': { request: z.object({ runId: RunId }), response: RunDetailSchema },
+  /** Renames, adds and removes tags, and/or replaces the notes. */
   'runs.update': {
-    request: z.object({ runId: RunId, name: z.string().max(200).optional(), tags: z.array(z.string().min(1).max(50)).max(20).optional(), notes: z.string().max(10_000).optional() }),
-    response: RunSummarySchema,
+    request: z.object({ runId: RunId, name: RunNameSchema.optional(), addTags: z.array(TagSchema).max(20).default([]), removeTags: z.array(z.string()).max(20).default([]), notes: z.string().max(10_000).optional() }),
+    response: RunDetailSchema,
   },
   'runs.delete': { request: z.object({ runId: RunId }), response: Empty },
   /** Continue a stopped or interrupted run from its last checkpoint. */
   'runs.resume': { request: z.object({ runId: RunId }), response: z.object({ runId: z.string() }) },
-  'runs.compare': { request: z.object({ runIds: z.array(RunId).min(2, 'select at least 2 runs').max(4, 'compare at most 4 runs') }), response: ComparisonSchema },
+  'runs.compare': { request: z.object({ runIds: z.array(RunId).min(2, 'select at least 2 runs').max(4, 'compare at most 4 runs') }), response: RunComparisonSchema },
 
   'eval.run': {
     request: z.object({
@@ -214,7 +147,8 @@ export const API_METHODS = {
       checkpoint: z.enum(['last', 'best']).default('last'),
       jobId: JobId,
     }),
-    response: EvaluationSchema,
+    /** The evaluation records written (one per attack). */
+    response: z.array(EvaluationSchema),
   },
 
   'export.model': {

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { PickPathRequestSchema } from '../../src-shared/api';
 import type { EventHub } from './events';
 import type { LiveRuns } from './live-runs';
+import type { RunService } from '../runs/service';
 
 export interface ApiContext {
   /** The data folder (EXITLAB_HOME). */
@@ -11,6 +12,8 @@ export interface ApiContext {
   version: string;
   hub: EventHub;
   live: LiveRuns;
+  /** Owner of the run store: starts engines, records runs, answers queries. */
+  runs: RunService;
   /** Native dialogs; absent in browser mode, where the renderer shows path fields instead. */
   pickPath?: (request: z.infer<typeof PickPathRequestSchema>) => Promise<string | null>;
 }

@@ -1,89 +1,49 @@
-// The runs this app session is training: one engine process each, their engine events relayed to
-// renderers as they come, and the state a renderer needs to draw a run it joins late (after a
-// reload, or when switching views). Persisting runs is the run service's job; this only watches.
+// The runs this app session is training: their engine events relayed to renderers as they come,
+// and the state a renderer needs to draw a run it joins late (after a reload, or when switching
+// views). Starting engines and recording runs is the run service's job; this only watches.
 import type { TrainConfig } from '../../src-shared/config';
-import type { EngineCommandInput, EngineEvent } from '../../src-shared/engine-messages';
+import type { EngineEvent } from '../../src-shared/engine-messages';
 import type { LiveRun, RunStatus } from '../../src-shared/api';
 import type { EventHub } from './events';
 import { ApiError } from './errors';
 
-/** A started engine run, whoever started it (the engine host directly, or the run service). */
-export interface RunHandle {
+interface DrivenRun {
   runId: string;
-  send(command: EngineCommandInput): void;
-  /** Resolves when the engine has ended, whatever the way. */
   done: Promise<unknown>;
-  kill(): void;
+  kill(signal?: NodeJS.Signals): void;
 }
 
-export interface StartRequest {
-  config: TrainConfig;
-  name: string;
-  tags: string[];
-  /** Continue this stored run from its checkpoint. */
-  resumeRunId?: string;
+/** What LiveRuns needs from the run service (src-main/runs/service.ts): start, resume, steer. */
+export interface RunDriver {
+  start(config: TrainConfig, opts: { name?: string; tags?: string[]; note?: string; onEvent: (event: EngineEvent) => void }): DrivenRun;
+  resume(runId: string, opts: { onEvent: (event: EngineEvent) => void }): DrivenRun;
+  control(runId: string, command: 'pause' | 'resume' | 'stop'): void;
 }
-
-/** Starts one run's engine; `onEvent` receives every engine event of that run. */
-export type RunStarter = (request: StartRequest, onEvent: (event: EngineEvent) => void) => Promise<RunHandle> | RunHandle;
 
 /** Batch-loss points kept per run for the live chart; older points are thinned out beyond this. */
 const MAX_LOSS_POINTS = 1500;
 const MAX_LOG = 50;
+const ACTIVE: RunStatus[] = ['queued', 'running', 'paused'];
 
 interface Tracked {
   state: LiveRun;
-  handle: RunHandle;
+  run: DrivenRun;
   /** performance.now() when the current running stretch began (null while paused or ended). */
   since: number | null;
 }
 
-const ACTIVE: RunStatus[] = ['queued', 'running', 'paused'];
-
 export class LiveRuns {
   private runs = new Map<string, Tracked>();
 
-  constructor(private readonly hub: EventHub, private readonly starter: RunStarter) {}
+  constructor(private readonly hub: EventHub, private readonly driver: RunDriver) {}
 
-  async start(request: StartRequest): Promise<string> {
-    let tracked: Tracked | null = null;
-    const early: EngineEvent[] = [];
-    const handle = await this.starter(request, (event) => {
-      // Events can arrive before the starter returns the handle; replay them once it has.
-      if (tracked) this.onEvent(tracked, event);
-      else early.push(event);
-    });
-    tracked = {
-      handle,
-      since: performance.now(),
-      state: {
-        runId: handle.runId,
-        name: request.name,
-        config: request.config,
-        status: 'queued',
-        startedAt: new Date().toISOString(),
-        elapsedSeconds: 0,
-        backend: null,
-        model: null,
-        progress: null,
-        lossTrace: [],
-        epochs: [],
-        failure: null,
-        log: [],
-      },
-    };
-    this.runs.set(handle.runId, tracked);
-    this.setStatus(tracked, 'queued');
-    for (const event of early) this.onEvent(tracked, event);
-    const t = tracked;
-    // The handle's end is the authority: a dead engine that never said 'failed' still ends the run.
-    handle.done.then(
-      () => {
-        if (ACTIVE.includes(t.state.status)) this.fail(t, 'engine-died', 'the engine ended without a final status');
-      },
-      (err) => this.fail(t, 'error', err instanceof Error ? err.message : String(err)),
-    );
-    return handle.runId;
+  start(config: TrainConfig, opts: { name?: string; tags?: string[]; note?: string } = {}): string {
+    return this.track(config, opts.name ?? '', opts.tags ?? [], (onEvent) => this.driver.start(config, { ...opts, onEvent }));
+  }
+
+  /** Continues a stored run; `config`, `name` and `tags` are the stored run's. */
+  resume(runId: string, stored: { config: TrainConfig; name: string; tags: string[] }): string {
+    return this.track(stored.config, stored.name, stored.tags, (onEvent) => this.driver.resume(runId, { onEvent }));
   }
 
   control(runId: string, action: 'pause' | 'resume' | 'stop'): void {
@@ -92,12 +52,7 @@ export class LiveRuns {
     if (!ACTIVE.includes(t.state.status)) throw new ApiError('bad-request', `run '${runId}' has already ended (${t.state.status})`);
     if (action === 'pause' && t.state.status === 'paused') return;
     if (action === 'resume' && t.state.status !== 'paused') return;
-    t.handle.send({ type: action });
-  }
-
-  isActive(runId: string): boolean {
-    const t = this.runs.get(runId);
-    return Boolean(t && ACTIVE.includes(t.state.status));
+    this.driver.control(runId, action);
   }
 
   list(): LiveRun[] {
@@ -113,14 +68,56 @@ export class LiveRuns {
   /** Asks every active run to stop on a checkpoint; kills the ones still alive after `graceMs`. */
   async stopAll(graceMs: number): Promise<void> {
     const active = [...this.runs.values()].filter((t) => ACTIVE.includes(t.state.status));
-    for (const t of active) t.handle.send({ type: 'stop' });
+    for (const t of active) this.driver.control(t.state.runId, 'stop');
     await Promise.all(active.map(async (t) => {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
-      const result = await Promise.race([t.handle.done.then(() => 'done' as const, () => 'done' as const), timeout]);
+      const result = await Promise.race([t.run.done.then(() => 'done' as const, () => 'done' as const), timeout]);
       clearTimeout(timer);
-      if (result === 'timeout') t.handle.kill();
+      if (result === 'timeout') t.run.kill('SIGKILL');
     }));
+  }
+
+  private track(config: TrainConfig, name: string, tags: string[], launch: (onEvent: (event: EngineEvent) => void) => DrivenRun): string {
+    let tracked: Tracked | null = null;
+    const early: EngineEvent[] = [];
+    const run = launch((event) => {
+      // The service may report events before `launch` returns; they are replayed once tracked.
+      if (tracked) this.onEvent(tracked, event);
+      else early.push(event);
+    });
+    const t: Tracked = {
+      run,
+      since: performance.now(),
+      state: {
+        runId: run.runId,
+        name,
+        config,
+        tags,
+        status: 'queued',
+        startedAt: new Date().toISOString(),
+        elapsedSeconds: 0,
+        backend: null,
+        model: null,
+        progress: null,
+        lossTrace: [],
+        epochs: [],
+        failure: null,
+        log: [],
+      },
+    };
+    tracked = t;
+    this.runs.set(run.runId, t);
+    this.setStatus(t, 'queued');
+    for (const event of early) this.onEvent(t, event);
+    // The engine's end is the authority: one that died without a final event still ends the run.
+    run.done.then(
+      () => {
+        if (ACTIVE.includes(t.state.status)) this.fail(t, 'engine-died', 'the engine ended without a final status');
+      },
+      (err) => this.fail(t, 'error', err instanceof Error ? err.message : String(err)),
+    );
+    return run.runId;
   }
 
   private onEvent(t: Tracked, event: EngineEvent): void {
@@ -131,11 +128,10 @@ export class LiveRuns {
         s.model = event.model;
         this.setStatus(t, 'running');
         break;
-      case 'progress': {
+      case 'progress':
         s.progress = { epoch: event.epoch, epochs: event.epochs, batch: event.batch, batches: event.batches, phase: event.phase, loss: event.loss, imagesPerSecond: event.imagesPerSecond };
         if (event.phase === 'train') this.addLoss(s, (event.epoch - 1) * event.batches + event.batch, event.loss);
         break;
-      }
       case 'epoch':
         s.epochs = [...s.epochs.filter((e) => e.epoch !== event.metrics.epoch), event.metrics];
         break;
@@ -178,12 +174,13 @@ export class LiveRuns {
     if (!ACTIVE.includes(t.state.status)) return;
     this.pauseClock(t);
     t.state.failure = { kind, message };
-    this.setStatus(t, 'failed');
+    // As the run service records it: a dead engine leaves a resumable run, not a failed one.
+    this.setStatus(t, kind === 'engine-died' ? 'interrupted' : 'failed');
   }
 
   private setStatus(t: Tracked, status: RunStatus): void {
     t.state.status = status;
     this.hub.emit('run.status', { runId: t.state.runId, status });
-    if (!ACTIVE.includes(status)) this.hub.emit('runs.changed', { runId: t.state.runId });
+    this.hub.emit('runs.changed', { runId: t.state.runId });
   }
 }

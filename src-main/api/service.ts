@@ -2,9 +2,9 @@
 // transports forward, and the live runs to stop on shutdown. Electron main and the browser-mode
 // server each create one and differ only in transport, engine launcher and dialogs.
 import type { ApiEnvelope } from '../../src-shared/api';
+import { RunService, type EngineLauncher } from '../runs/service';
 import type { ApiContext } from './context';
 import { dispatch, type Handlers } from './dispatch';
-import { engineStarter, type EngineLauncher } from './engine-starter';
 import { EventHub } from './events';
 import { createHandlers } from './handlers';
 import { LiveRuns } from './live-runs';
@@ -16,25 +16,31 @@ export interface ApiServiceOptions {
   /** How an engine process is started (default: child_process.fork through the engine host). */
   launchEngine?: EngineLauncher;
   pickPath?: ApiContext['pickPath'];
+  /** Environment of engine processes (tests pin the backend through it). */
+  engineEnv?: NodeJS.ProcessEnv;
 }
 
 export interface ApiService {
   hub: EventHub;
   handlers: Handlers;
   call(method: unknown, params: unknown): Promise<ApiEnvelope>;
-  /** Stops active runs on a checkpoint (killing those that do not stop within graceMs). */
+  /** Stops active runs on a checkpoint (killing those that do not stop within graceMs), then closes the store. */
   shutdown(graceMs?: number): Promise<void>;
 }
 
 export function createApiService(options: ApiServiceOptions): ApiService {
   const hub = new EventHub();
-  const live = new LiveRuns(hub, engineStarter(options.home, options.launchEngine));
-  const ctx: ApiContext = { home: options.home, mode: options.mode, version: appRoot().version, hub, live, pickPath: options.pickPath };
+  const runs = new RunService({ home: options.home, launch: options.launchEngine, env: options.engineEnv });
+  const live = new LiveRuns(hub, runs);
+  const ctx: ApiContext = { home: options.home, mode: options.mode, version: appRoot().version, hub, live, runs, pickPath: options.pickPath };
   const handlers = createHandlers(ctx);
   return {
     hub,
     handlers,
     call: (method, params) => dispatch(handlers, method, params),
-    shutdown: (graceMs = 15_000) => live.stopAll(graceMs),
+    shutdown: async (graceMs = 15_000) => {
+      await live.stopAll(graceMs);
+      await runs.close();
+    },
   };
 }

@@ -10,9 +10,9 @@ import type { EngineHandle, FinalEvent } from '../engine/process/host';
 
 const STDERR_TAIL = 4000;
 
-export function startUtilityEngine(onEvent: (event: EngineEvent) => void): EngineHandle {
+export function startUtilityEngine(onEvent: (event: EngineEvent) => void, options: { env?: NodeJS.ProcessEnv } = {}): EngineHandle {
   const worker = path.join(__dirname, '..', 'engine', 'process', 'worker.js');
-  const child = utilityProcess.fork(worker, [], { serviceName: 'ExitLab engine', stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = utilityProcess.fork(worker, [], { serviceName: 'ExitLab engine', stdio: ['ignore', 'ignore', 'pipe'], env: options.env ?? process.env });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-STDERR_TAIL);

@@ -1,0 +1,142 @@
+// The New run form: its state, the TrainConfig it stands for, and inline validation with the same
+// schema and cross-field checks the main process applies (so a problem shows next to its field
+// before anything is sent).
+import { TrainConfigSchema, trainConfigProblem, type BackendName, type Method, type TrainConfig, type TrainConfigInput } from '../../../src-shared/config';
+import { lambdaPreset, type LambdaPresetId } from './lambda';
+
+export interface RunForm {
+  name: string;
+  tags: string;
+  dataset: string;
+  method: Method;
+  backend: BackendName;
+  model: { blocks: number; step: number; base: number; channels: number; growthRate: number; scales: number; classifierChannels: number; exits: 'all' | 'last' };
+  epochs: number;
+  batchSize: number;
+  eps: number;
+  /** null: the method's default step. */
+  alpha: number | null;
+  lrKind: 'piecewise' | 'cyclic';
+  lrMax: number;
+  /** Comma-separated fractions of training, e.g. "0.5, 0.75". */
+  milestones: string;
+  lrFactor: number;
+  momentum: number;
+  weightDecay: number;
+  evalSamples: number;
+  maxBatchesPerEpoch: number | null;
+  trainSamples: number | null;
+  augment: boolean;
+  keepBest: boolean;
+  seed: number;
+  lambda: number[];
+  lambdaPreset: LambdaPresetId | 'custom';
+  lambdaWarmupEpochs: number;
+}
+
+export const REFERENCE_MODEL: RunForm['model'] = { blocks: 7, step: 2, base: 4, channels: 16, growthRate: 6, scales: 3, classifierChannels: 128, exits: 'all' };
+/** A few-thousand-parameter MSDNet: minutes become seconds, for trying the app out. */
+export const TINY_MODEL: RunForm['model'] = { blocks: 3, step: 1, base: 1, channels: 4, growthRate: 2, scales: 2, classifierChannels: 8, exits: 'all' };
+
+export function defaultForm(dataset = 'synthetic'): RunForm {
+  return {
+    name: '',
+    tags: '',
+    dataset,
+    method: 'fgsm-me',
+    backend: 'auto',
+    model: { ...REFERENCE_MODEL },
+    epochs: 2,
+    batchSize: 64,
+    eps: 8,
+    alpha: null,
+    lrKind: 'piecewise',
+    lrMax: 0.1,
+    milestones: '0.5, 0.75',
+    lrFactor: 0.1,
+    momentum: 0.9,
+    weightDecay: 5e-4,
+    evalSamples: 256,
+    maxBatchesPerEpoch: null,
+    trainSamples: null,
+    augment: true,
+    keepBest: true,
+    seed: 0,
+    lambda: lambdaPreset('paper-cifar10', REFERENCE_MODEL.blocks),
+    lambdaPreset: 'paper-cifar10',
+    lambdaWarmupEpochs: 0,
+  };
+}
+
+/** Exits the run's network will have: single-exit FGSM and `exits: last` build one. */
+export function exitCount(form: Pick<RunForm, 'method' | 'model'>): number {
+  return form.method === 'fgsm' || form.model.exits === 'last' ? 1 : Math.max(1, form.model.blocks || 1);
+}
+
+export const parseTags = (text: string) => [...new Set(text.split(',').map((t) => t.trim()).filter(Boolean))];
+
+/** An empty optional number field (null, undefined or NaN) means "not set". */
+const optional = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? null : v);
+/** An empty required number field becomes NaN, so that the schema names it instead of filling a default. */
+const required = (v: number | null | undefined) => (v === null || v === undefined ? Number.NaN : v);
+
+export function toConfigInput(form: RunForm): TrainConfigInput {
+  const m = form.model;
+  const milestones = form.milestones.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  return {
+    dataset: form.dataset,
+    method: form.method,
+    backend: form.backend,
+    model: {
+      blocks: required(m.blocks), step: required(m.step), base: required(m.base), channels: required(m.channels),
+      growthRate: required(m.growthRate), scales: required(m.scales), classifierChannels: required(m.classifierChannels), exits: m.exits,
+    },
+    epochs: required(form.epochs),
+    batchSize: required(form.batchSize),
+    eps: required(form.eps),
+    alpha: optional(form.alpha),
+    lambda: form.lambda.map(required),
+    lambdaWarmupEpochs: optional(form.lambdaWarmupEpochs) ?? 0,
+    lr: form.lrKind === 'cyclic' ? { kind: 'cyclic', max: required(form.lrMax) } : { kind: 'piecewise', max: required(form.lrMax), milestones, factor: required(form.lrFactor) },
+    momentum: required(form.momentum),
+    weightDecay: required(form.weightDecay),
+    augment: form.augment,
+    evalSamples: required(form.evalSamples),
+    keepBest: form.keepBest,
+    maxBatchesPerEpoch: optional(form.maxBatchesPerEpoch),
+    trainSamples: optional(form.trainSamples),
+    seed: required(form.seed),
+  };
+}
+
+export interface Validation {
+  config: TrainConfig | null;
+  /** Field path (as in the schema: "epochs", "model.blocks", "lr.milestones.0", "lambda") → message. */
+  errors: Record<string, string>;
+}
+
+export function validateForm(form: RunForm): Validation {
+  const errors: Record<string, string> = {};
+  const parsed = TrainConfigSchema.safeParse(toConfigInput(form));
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = issue.path.length ? issue.path.map(String).join('.') : 'form';
+      const message = /expected number, received NaN/i.test(issue.message) ? 'a number is required' : issue.message;
+      errors[key] ??= message;
+    }
+    return { config: null, errors };
+  }
+  const problem = trainConfigProblem(parsed.data, exitCount(form));
+  if (problem) {
+    errors[/warm-up/.test(problem) ? 'lambdaWarmupEpochs' : 'lambda'] = problem.replace('--lambda', 'λ');
+    return { config: null, errors };
+  }
+  return { config: parsed.data, errors };
+}
+
+/** The first error at or under a field path. */
+export function fieldError(errors: Record<string, string>, field: string): string | undefined {
+  if (errors[field]) return errors[field];
+  const key = Object.keys(errors).find((k) => k.startsWith(field + '.'));
+  return key ? errors[key] : undefined;
+}
