@@ -9,7 +9,7 @@ import { DatasetManifestSchema } from './datasets';
 import { EngineEventSchema, ModelSummarySchema, BackendReportSchema } from './engine-messages';
 import { EpochMetricsSchema } from './metrics';
 import {
-  EvaluationSchema, RunComparisonSchema, RunDetailSchema, RunFilterSchema, RunIdSchema, RunNameSchema, RunStatusSchema, RunSummarySchema, TagSchema,
+  EvaluationSchema, RunComparisonSchema, RunDetailSchema, RunFilterSchema, ExportRequestSchema, RunIdSchema, RunNameSchema, RunStatusSchema, RunSummarySchema, TagSchema,
   type Evaluation, type RunComparison, type RunDetail, type RunFilter, type RunStatus, type RunSummary,
 } from './runs';
 
@@ -151,17 +151,8 @@ export const API_METHODS = {
     response: z.array(EvaluationSchema),
   },
 
-  'export.model': {
-    request: z.object({
-      runId: RunId,
-      format: z.enum(['tfjs', 'onnx']),
-      /** 0-based exit, or null for the whole multi-exit network. */
-      exit: z.number().int().nonnegative().nullable(),
-      out: AbsolutePath,
-      jobId: JobId,
-    }),
-    response: ExportResultSchema,
-  },
+  /** Exports a run's network (whole, or one 1-based exit) into a new folder, with its metadata. */
+  'export.model': { request: ExportRequestSchema.extend({ jobId: JobId }), response: ExportResultSchema },
 } as const;
 
 export type ApiMethod = keyof typeof API_METHODS;

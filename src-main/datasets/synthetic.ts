@@ -4,8 +4,9 @@
 //
 // What makes it learnable but not trivial: each class is a shape or a texture, drawn at a random
 // position, size and rotation, in a random colour over a random gradient background with soft
-// clutter blobs and lines, then per-pixel noise. Colour carries no class information; the textured
-// classes share one disc-shaped region, so the net has to look at the texture inside it.
+// clutter blobs and lines, then per-pixel noise. Colour is only a weak cue (each class leans to a
+// hue, with overlap and a quarter of the objects in any colour); the textured classes share one
+// disc-shaped region, so the net has to look at the texture inside it.
 import type { Split } from './types';
 import { Rng, hashSeed } from './rng';
 
@@ -23,7 +24,7 @@ export const SYNTHETIC_CLASSES = [
 ] as const;
 
 /** Bumped whenever the drawing changes, so that a stored copy made by an older version is redrawn. */
-export const SYNTHETIC_VERSION = 1;
+export const SYNTHETIC_VERSION = 2;
 
 export const SYNTHETIC_DEFAULTS = { seed: 20220, trainCount: 5000, testCount: 1000 };
 
@@ -65,8 +66,8 @@ function blend(canvas: Float32Array, mask: Float32Array, c: Rgb, alpha: number):
 }
 
 function drawBackground(canvas: Float32Array, rng: Rng): number {
-  const c0 = hsv(rng.next(), rng.uniform(0, 0.5), rng.uniform(0.15, 0.9));
-  const c1 = hsv(rng.next(), rng.uniform(0, 0.5), rng.uniform(0.15, 0.9));
+  const c0 = hsv(rng.next(), rng.uniform(0, 0.35), rng.uniform(0.15, 0.9));
+  const c1 = hsv(rng.next(), rng.uniform(0, 0.35), rng.uniform(0.15, 0.9));
   const angle = rng.uniform(0, 2 * Math.PI);
   const dx = Math.cos(angle) / SIZE;
   const dy = Math.sin(angle) / SIZE;
@@ -92,9 +93,9 @@ function drawClutter(canvas: Float32Array, mask: Float32Array, rng: Rng): void {
         mask[y * SIZE + x] = Math.exp(-d2);
       }
     }
-    blend(canvas, mask, hsv(rng.next(), rng.uniform(0.2, 0.9), rng.uniform(0.2, 1)), rng.uniform(0.2, 0.5));
+    blend(canvas, mask, hsv(rng.next(), rng.uniform(0.2, 0.9), rng.uniform(0.2, 1)), rng.uniform(0.15, 0.4));
   }
-  const lines = rng.int(3);
+  const lines = rng.int(2);
   for (let l = 0; l < lines; l++) {
     const x0 = rng.uniform(0, SIZE);
     const y0 = rng.uniform(0, SIZE);
@@ -153,7 +154,7 @@ function classPattern(label: number, r: number, rng: Rng): Pattern {
     case 6:
     case 7:
       // Stripes run along u in the object's frame; the rotation (set by the caller) orients them.
-      return stripes(rng.uniform(3, 5.5));
+      return stripes(rng.uniform(3.5, 6));
     case 8: {
       const cell = rng.uniform(2.2, 4);
       const phase = rng.next() * cell;
@@ -189,6 +190,15 @@ function classRotation(label: number, rng: Rng): number {
   }
 }
 
+/**
+ * The object's hue: usually near a hue of its class (a cue that is quick to learn, so training gets
+ * going within an epoch), sometimes anything (so colour alone cannot classify every image).
+ */
+function objectHue(label: number, rng: Rng): number {
+  if (rng.next() < 0.25) return rng.next();
+  return (label / SYNTHETIC_CLASSES.length + 0.06 * rng.normal() + 1) % 1;
+}
+
 /** Draws one image of class `label` into out[offset … offset+3072) as HWC uint8. */
 export function drawSyntheticImage(label: number, rng: Rng, out: Uint8Array, offset: number): void {
   const canvas = new Float32Array(PIXELS * 3);
@@ -196,7 +206,7 @@ export function drawSyntheticImage(label: number, rng: Rng, out: Uint8Array, off
   const bgLevel = drawBackground(canvas, rng);
   drawClutter(canvas, mask, rng);
 
-  const r = rng.uniform(5, 11);
+  const r = rng.uniform(6, 11);
   const margin = Math.min(r, 10);
   const cx = rng.uniform(margin, SIZE - 1 - margin);
   const cy = rng.uniform(margin, SIZE - 1 - margin);
@@ -213,9 +223,9 @@ export function drawSyntheticImage(label: number, rng: Rng, out: Uint8Array, off
   }
   // Foreground brightness is pushed away from the background's so the object stays visible.
   const value = bgLevel > 0.5 ? rng.uniform(0.05, 0.45) : rng.uniform(0.6, 1);
-  blend(canvas, mask, hsv(rng.next(), rng.uniform(0.3, 1), value), rng.uniform(0.7, 1));
+  blend(canvas, mask, hsv(objectHue(label, rng), rng.uniform(0.5, 1), value), rng.uniform(0.8, 1));
 
-  const sigma = rng.uniform(0.02, 0.08);
+  const sigma = rng.uniform(0.01, 0.05);
   for (let i = 0; i < PIXELS * 3; i++) {
     const v = canvas[i] + sigma * rng.normal();
     out[offset + i] = Math.round(clamp01(v) * 255);

@@ -8,7 +8,7 @@ import { TrainConfigSchema } from '../../src-shared/config';
 import { openDataset } from '../../src-main/datasets/catalog';
 import { importDataset } from '../../src-main/datasets/importers';
 import { classCounts } from '../../src-main/datasets/preview';
-import { runEngine } from '../../src-main/engine/process/run-engine';
+import { RunService } from '../../src-main/runs/service';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const shared = path.resolve(repoRoot, '..', 'shared', 'data');
@@ -44,7 +44,13 @@ describe.skipIf(!fs.existsSync(trainBin))('CIFAR-10 subset from ../shared/data',
       backend: 'wasm',
       seed: 1,
     });
-    const outcome = await runEngine({ home, config, onEvent: () => {} });
+    const service = new RunService({ home });
+    let outcome;
+    try {
+      outcome = await service.start(config, { onEvent: () => {} }).done;
+    } finally {
+      await service.close();
+    }
     expect(outcome.final).toMatchObject({ type: 'finished', status: 'completed', epochs: 1 });
   });
 });

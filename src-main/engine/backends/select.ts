@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../../src-shared/config';
 import type { BackendReport } from '../../../src-shared/engine-messages';
 import { prepareWasm } from './wasm';
+import { registerGradients } from '../kernels';
 
 export type ConcreteBackend = Exclude<BackendName, 'auto'>;
 export const AUTO_ORDER: ConcreteBackend[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
@@ -116,6 +117,7 @@ let last: { pref: BackendName; report: BackendReport; tfName: string } | null = 
  */
 export async function selectBackend(pref: BackendName): Promise<BackendReport> {
   if (last && last.pref === pref && tf.getBackend() === last.tfName) return last.report;
+  registerGradients();
   const candidates = pref === 'auto' ? AUTO_ORDER : [pref];
   const skipped: BackendReport['skipped'] = [];
   for (const name of candidates) {

@@ -1,16 +1,30 @@
-// Kernels the wasm backend lacks (or runs slowly), registered over its own set. Idempotent.
+// Kernels the wasm backend lacks or runs slowly, registered over its own set, and a leaner batch
+// norm gradient for every backend. Both idempotent.
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
+import { castOverride, concatOverride, identityOverride, splitVOverride } from './memory-kernels';
+import { meanOverride, sumOverride } from './reductions';
+import { fusedBatchNormGradConfig } from './batch-norm-grad';
+import { installWasmKernel, type KernelOverride } from './override';
 
-const WASM_KERNELS: tf.KernelConfig[] = [conv2DBackpropFilterConfig, conv2DBackpropInputConfig];
+const replacing = (config: tf.KernelConfig): KernelOverride => ({ kernelName: config.kernelName, make: () => config.kernelFunc as never });
+
+const WASM_KERNELS: KernelOverride[] = [
+  replacing(conv2DBackpropFilterConfig),
+  replacing(conv2DBackpropInputConfig),
+  identityOverride,
+  castOverride,
+  concatOverride,
+  splitVOverride,
+  sumOverride,
+  meanOverride,
+];
 
 export function registerWasmKernels(): void {
-  for (const config of WASM_KERNELS) {
-    const current = tf.getKernel(config.kernelName, config.backendName);
-    if (current?.kernelFunc === config.kernelFunc) continue;
-    // Replacing a built-in kernel: unregister first so tfjs does not warn about a duplicate.
-    if (current) tf.unregisterKernel(config.kernelName, config.backendName);
-    tf.registerKernel(config);
-  }
+  WASM_KERNELS.forEach(installWasmKernel);
+}
+
+export function registerGradients(): void {
+  if (tf.getGradient(tf.FusedBatchNorm) !== fusedBatchNormGradConfig) tf.registerGradient(fusedBatchNormGradConfig);
 }

@@ -46,6 +46,14 @@ describe('data set catalog', () => {
     }
     // Nothing is left in the temporary folder.
     expect(fs.readdirSync(path.join(home, 'tmp'))).toEqual([]);
+
+    // A copy drawn by an older generator version is drawn again.
+    const manifestFile = path.join(dir, 'manifest.json');
+    const stored = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+    fs.writeFileSync(manifestFile, JSON.stringify({ ...stored, origin: { ...stored.origin, version: 0 } }));
+    const redrawn = openDataset(home, 'synthetic');
+    expect(redrawn.manifest.origin.version).toBe(stored.origin.version);
+    expect(Buffer.from(redrawn.test.images).equals(Buffer.from(first.test.images))).toBe(true);
   });
 
   it('writes a data set with mean / std of its train split and reads it back byte for byte', () => {
