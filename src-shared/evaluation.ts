@@ -106,3 +106,40 @@ export const PaperTableSchema = z.object({
   })),
 });
 export type PaperTable = z.infer<typeof PaperTableSchema>;
+
+/** Reduced settings an evaluation may ask for (tests, quick looks); the report labels them. */
+export const AttackSettingsInputSchema = z.object({
+  /** Restarts of PGD and CW. */
+  restarts: z.number().int().min(1).max(100).default(1),
+  aaSteps: z.number().int().min(1).max(10_000).default(100),
+  aaTargetClasses: z.number().int().min(1).max(999).default(9),
+  aaSquareQueries: z.number().int().min(1).max(1_000_000).default(5000),
+  aaRestarts: z.number().int().min(1).max(100).default(1),
+});
+
+/** What `exitlab eval` and the `eval.run` API method ask for. */
+export const EvalRequestSchema = z.object({
+  runId: z.string().min(1),
+  attacks: z.array(EvalAttackSchema).min(1, 'choose at least one attack'),
+  /** The first `samples` test images are attacked. */
+  samples: z.number().int().positive('samples must be a positive whole number').max(1_000_000),
+  /** L∞ radius in /255. */
+  eps: z.number().positive().max(255).default(8),
+  target: EvalTargetSchema.default('max-average'),
+  checkpoint: z.enum(['last', 'best']).default('last'),
+  /** Early-exit budgets as fractions of the last exit's cost (empty: no early-exit results). */
+  budgets: z.array(z.number().positive().max(10)).max(20).default([0.25, 0.5, 0.75, 1]),
+  /** Held-out calibration images (the last ones of the test split, never among the attacked ones). */
+  calibrationSamples: z.number().int().min(0).max(1_000_000).default(500),
+  backend: z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']).default('auto'),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+  batchSize: z.number().int().min(1).max(4096).default(64),
+  /** ε sweep for the gradient-masking check: PGD-20 at these radii (/255); empty: no sweep. */
+  sweep: z.array(z.number().positive().max(255)).max(10).default([]),
+  settings: AttackSettingsInputSchema.default({ restarts: 1, aaSteps: 100, aaTargetClasses: 9, aaSquareQueries: 5000, aaRestarts: 1 }),
+});
+export type EvalRequest = z.infer<typeof EvalRequestSchema>;
+export type EvalRequestInput = z.input<typeof EvalRequestSchema>;
+
+/** The ε radii (/255) of the default sweep. */
+export const DEFAULT_SWEEP = [8, 16, 32, 64];

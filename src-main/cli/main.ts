@@ -9,6 +9,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   datasets: () => import('./commands/datasets'),
   runs: () => import('./commands/runs'),
   export: () => import('./commands/export'),
+  eval: () => import('./commands/eval'),
+  table: () => import('./commands/table'),
 };
 
 function usage(): string {

@@ -216,6 +216,18 @@ export class RunStore {
     })();
   }
 
+  /** Several evaluation records (e.g. one per attack of an evaluation) and an optional artefact, in one transaction. */
+  addEvaluations(id: string, inputs: EvaluationInput[], artefact?: { kind: string; path: string; meta?: Record<string, unknown> }): number[] {
+    const parsed = inputs.map((e) => EvaluationInputSchema.parse(e));
+    return this.db.transaction(() => {
+      this.requireRun(id);
+      const at = now();
+      const ids = parsed.map((e) => this.insertEvaluation(id, e, at));
+      if (artefact) this.s.insertArtefact.run({ id, kind: artefact.kind, path: artefact.path, at, meta: JSON.stringify(artefact.meta ?? {}) });
+      return ids;
+    })();
+  }
+
   addArtefact(id: string, artefact: { kind: string; path: string; meta?: Record<string, unknown> }): number {
     return this.db.transaction(() => {
       this.requireRun(id);

@@ -1,0 +1,165 @@
+// `exitlab eval`: robustness of a stored run, exit by exit and as an early-exit model, under a list
+// of attacks; writes an evaluation report into the run's folder and records it in the store.
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { describeZodError } from '../../../src-shared/config';
+import { DEFAULT_SWEEP, EVAL_ATTACKS, type EvaluationReport } from '../../../src-shared/evaluation';
+import { BackendUnavailableError } from '../../engine/backends/select';
+import { resolveHome } from '../../home';
+import { EvaluationError, evaluateRun } from '../../runs/evaluate-run';
+import { openStore, StoreError } from '../../store/run-store';
+import { CommandError, UsageError } from '../errors';
+
+export const summary = 'robustness of a trained run per exit and as an early-exit model (clean, FGSM, PGD, CW, AutoAttack)';
+
+const HELP = `usage: exitlab eval --run <id> [options]
+
+  --run <id>              the run to evaluate (see \`exitlab runs list\`)
+  --attacks <list>        comma-separated, from: ${EVAL_ATTACKS.join(', ')}
+                          (default clean,fgsm,pgd20,cw,aa; aa = AutoAttack: APGD-CE, APGD-T, FAB-T, Square)
+  --samples <n>           attack the first n test images (default 256)
+  --eps <e>               L∞ radius in /255 (default: the run's training ε, else 8)
+  --target <t>            exits the attacks' losses look at: average | max-average | exit:N (default max-average)
+  --checkpoint <c>        last | best (default last)
+  --budgets <list>        early-exit budgets as fractions of the full network's cost (default 0.25,0.5,0.75,1; 'none': skip)
+  --calibration <n>       early-exit thresholds are calibrated on the LAST n test images (default 500),
+                          never among the attacked ones
+  --sweep                 gradient-masking check: also run PGD-20 at ε ${DEFAULT_SWEEP.join(', ')} /255 (robust accuracy
+                          should fall towards 0 as ε grows, and never rise)
+  --sweep-eps <list>      the sweep's radii instead (/255, comma-separated; implies --sweep)
+  --restarts <n>          restarts of PGD and CW (default 1)
+  --aa-steps <n>          AutoAttack: APGD/FAB iterations (standard 100)
+  --aa-targets <n>        AutoAttack: target classes of APGD-T and FAB-T (standard 9)
+  --aa-queries <n>        AutoAttack: Square's query budget (standard 5000)
+  --batch-size <n>        images attacked at once (default 64)
+  --backend <b>           auto | tfjs-node-gpu | tfjs-node | wasm | cpu (default auto)
+  --seed <n>              seed of the attacks' random starts (default 0)
+  --home <dir>            data folder (default $EXITLAB_HOME or ~/.exitlab)
+  --json                  print the report as JSON (progress still goes to stderr)
+
+Reduced AutoAttack settings are named in the attack's label ("AutoAttack (reduced: …)").`;
+
+const OPTIONS = {
+  run: { type: 'string' }, attacks: { type: 'string' }, samples: { type: 'string' }, eps: { type: 'string' }, target: { type: 'string' },
+  checkpoint: { type: 'string' }, budgets: { type: 'string' }, calibration: { type: 'string' }, sweep: { type: 'boolean' }, 'sweep-eps': { type: 'string' }, restarts: { type: 'string' },
+  'aa-steps': { type: 'string' }, 'aa-targets': { type: 'string' }, 'aa-queries': { type: 'string' }, 'batch-size': { type: 'string' },
+  backend: { type: 'string' }, seed: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+} as const;
+
+function whole(name: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!/^-?\d+$/.test(text.trim()) || !Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}, got '${text}'`);
+  return v;
+}
+
+function numbers(name: string, text: string): number[] {
+  const parts = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const out = parts.map(Number);
+  if (!parts.length || out.some((v) => !Number.isFinite(v) || v <= 0)) throw new UsageError(`--${name} must be a comma-separated list of positive numbers, got '${text}'`);
+  return out;
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd()).join('\n');
+}
+
+export function printReport(r: EvaluationReport, file: string): void {
+  console.log(`run ${r.runId} (${r.method} on ${r.dataset}), ${r.checkpoint} checkpoint (epoch ${r.epoch}), backend ${r.backend}`);
+  console.log(`${r.samples} test images (the first ${r.samples}), L∞ ε ${r.eps}/255, attack target ${r.target}, seed ${r.seed}`);
+  const exits = r.exits.length;
+  const header = ['attack', ...Array.from({ length: exits }, (_, k) => `exit ${k + 1}`), ...r.budgets.map((b) => `early@${b.fraction}`), 'time'];
+  const rows = [header];
+  for (const a of r.attacks) {
+    rows.push([a.label, ...a.perExit.map(pct), ...a.earlyExit.map((p) => pct(p.accuracy)), `${a.seconds.toFixed(1)} s`]);
+  }
+  console.log(table(rows));
+  if (r.budgets.length) {
+    console.log(`early exit: thresholds calibrated on the last ${r.calibrationSamples} test images (clean); budgets as fractions of the last exit's ${(r.exits[exits - 1].macs / 1e6).toFixed(2)} M MACs:`);
+    for (const b of r.budgets) {
+      const clean = r.attacks.find((a) => a.attack === 'clean')?.earlyExit.find((p) => p.fraction === b.fraction);
+      console.log(`  ${b.fraction}: threshold ${b.threshold >= 1 ? 'none (last exit)' : b.threshold.toFixed(3)}${b.feasible ? '' : ' (infeasible: even exit 1 costs more)'}, ${clean ? `${(clean.macs / 1e6).toFixed(2)} M MACs per image on the evaluated images` : ''}`);
+    }
+  }
+  if (r.sweep) {
+    console.log(`ε sweep (${r.sweep.attack}): ${r.sweep.points.map((p) => `ε ${p.eps}: ${p.perExit.map(pct).join('/')}`).join('; ')}`);
+  }
+  for (const w of r.warnings) console.log(`warning: ${w}`);
+  console.log(`report: ${file} (${r.seconds.toFixed(1)} s)`);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (!values.run) throw new UsageError('--run <id> is required');
+  const attacks = (values.attacks ?? 'clean,fgsm,pgd20,cw,aa').split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = attacks.filter((a) => !EVAL_ATTACKS.includes(a as never));
+  if (unknown.length || !attacks.length) throw new UsageError(`unknown attack${unknown.length > 1 ? 's' : ''} '${unknown.join("', '")}' (attacks: ${EVAL_ATTACKS.join(', ')})`);
+  if (new Set(attacks).size !== attacks.length) throw new UsageError('--attacks lists an attack twice');
+  const samples = whole('samples', values.samples, 1) ?? 256;
+  let eps: number | undefined;
+  if (values.eps !== undefined) {
+    eps = Number(values.eps);
+    if (!Number.isFinite(eps) || eps <= 0 || eps > 255) throw new UsageError(`--eps must be a number in (0, 255] (in /255), got '${values.eps}'`);
+  }
+  if (values.checkpoint !== undefined && !['best', 'last'].includes(values.checkpoint)) throw new UsageError(`--checkpoint must be best or last, got '${values.checkpoint}'`);
+  const budgets = values.budgets === undefined ? undefined : values.budgets === 'none' ? [] : numbers('budgets', values.budgets);
+  const sweep = values['sweep-eps'] !== undefined ? numbers('sweep-eps', values['sweep-eps']) : values.sweep ? DEFAULT_SWEEP : [];
+
+  const home = resolveHome(values.home);
+  let store;
+  try {
+    store = openStore(home);
+  } catch (err) {
+    if (err instanceof StoreError) throw new CommandError(err.message);
+    throw err;
+  }
+  const progress = process.stderr.isTTY && !values.json;
+  let last = '';
+  try {
+    // The run's own ε is the natural default: its robustness at the radius it was trained for.
+    if (eps === undefined) {
+      try {
+        eps = store.getRun(values.run).config.eps || 8;
+      } catch (err) {
+        if (err instanceof StoreError) throw new CommandError(err.message);
+        throw err;
+      }
+    }
+    const result = await evaluateRun(home, store, {
+      runId: values.run, attacks: attacks as never, samples, eps, target: values.target, checkpoint: values.checkpoint as 'last' | 'best' | undefined,
+      budgets, calibrationSamples: whole('calibration', values.calibration, 0), sweep, backend: values.backend as never, seed: whole('seed', values.seed, 0),
+      batchSize: whole('batch-size', values['batch-size'], 1),
+      settings: {
+        restarts: whole('restarts', values.restarts, 1), aaSteps: whole('aa-steps', values['aa-steps'], 1),
+        aaTargetClasses: whole('aa-targets', values['aa-targets'], 1), aaSquareQueries: whole('aa-queries', values['aa-queries'], 1),
+      },
+    }, (p) => {
+      const line = `${p.fraction === null ? '' : `${Math.round(100 * p.fraction)}% `}${p.message}`;
+      if (progress) process.stderr.write(`\r${line.slice(0, (process.stderr.columns ?? 100) - 1).padEnd((process.stderr.columns ?? 100) - 1)}`);
+      else if (p.message.split(':')[0] !== last) process.stderr.write(`${line}\n`);
+      last = p.message.split(':')[0];
+    });
+    if (progress) process.stderr.write('\r' + ' '.repeat((process.stderr.columns ?? 100) - 1) + '\r');
+    if (values.json) console.log(JSON.stringify({ file: result.file, report: result.report }));
+    else printReport(result.report, result.file);
+    return 0;
+  } catch (err) {
+    if (err instanceof StoreError || err instanceof EvaluationError || err instanceof BackendUnavailableError) throw new CommandError(err.message);
+    if (err instanceof z.ZodError) throw new UsageError(describeZodError(err));
+    throw err;
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,66 @@
+// `exitlab table`: the paper-style comparison (methods × attacks, plus training time) of a set of
+// runs, from each run's latest evaluation report, as Markdown or JSON.
+import { parseArgs } from 'node:util';
+import { resolveHome } from '../../home';
+import { buildPaperTable, paperTableMarkdown, parseView } from '../../engine/eval/paper-table';
+import { listReports } from '../../runs/evaluate-run';
+import { openStore, StoreError } from '../../store/run-store';
+import { CommandError, UsageError } from '../errors';
+
+export const summary = 'paper-style table of runs × attacks with training time, from their latest evaluations (Markdown or JSON)';
+
+const HELP = `usage: exitlab table --runs <id,id,...> [options]
+
+  --runs <ids>            comma-separated run ids (see \`exitlab runs list\`); evaluate them first with \`exitlab eval\`
+  --view <v>              which accuracy a cell shows: last (the last exit; default) | exit:N | early:F
+                          (the early-exit model at budget F of the full cost, e.g. early:0.5)
+  --format <f>            md (Markdown; default) | json
+  --home <dir>            data folder (default $EXITLAB_HOME or ~/.exitlab)`;
+
+const OPTIONS = { runs: { type: 'string' }, view: { type: 'string' }, format: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const ids = (values.runs ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (!ids.length) throw new UsageError('--runs <id,id,...> is required');
+  const format = values.json ? 'json' : (values.format ?? 'md');
+  if (format !== 'md' && format !== 'json') throw new UsageError(`--format must be md or json, got '${format}'`);
+  let view;
+  try {
+    view = parseView(values.view ?? 'last');
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const home = resolveHome(values.home);
+  let store;
+  try {
+    store = openStore(home);
+  } catch (err) {
+    if (err instanceof StoreError) throw new CommandError(err.message);
+    throw err;
+  }
+  try {
+    const details = store.getRuns([...new Set(ids)]);
+    if (view.kind === 'exit') {
+      const short = details.find((d) => d.modelSummary && d.modelSummary.exits < (view as { exit: number }).exit);
+      if (short) throw new UsageError(`--view exit:${view.exit}: run ${short.summary.id} has only ${short.modelSummary!.exits} exits`);
+    }
+    const table = buildPaperTable(details.map((detail) => ({ detail, report: listReports(home, detail.summary.id).at(-1)?.report ?? null })), view);
+    console.log(format === 'json' ? JSON.stringify(table) : paperTableMarkdown(table).trimEnd());
+    return 0;
+  } catch (err) {
+    if (err instanceof StoreError) throw new CommandError(err.message);
+    throw err;
+  } finally {
+    store.close();
+  }
+}

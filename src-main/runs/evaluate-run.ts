@@ -1,0 +1,323 @@
+// Robustness evaluation of a stored run, shared by `exitlab eval` and the `eval.run` API method:
+// check the request (nothing is written for a bad one), load the run's checkpoint into its network,
+// attack the first N test images, calibrate early-exit thresholds on the LAST test images (never
+// among the attacked ones), run the gradient-masking check, then write the report file into the
+// run's folder and record one evaluation per attack in the store, in one transaction.
+//
+// The work itself (`computeEvaluation`) never touches the store. The CLI runs it in its own
+// process; the app runs it in a child process (`computeEvaluationInChild`) so that the process
+// serving the UI stays responsive, and records the result itself (the store has one writer).
+import { fork } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { DatasetManifest } from '../../src-shared/datasets';
+import { EvalRequestSchema, EvaluationReportSchema, type EvalRequestInput, type EvalRequest, type EvaluationReport } from '../../src-shared/evaluation';
+import type { Evaluation, EvaluationInput, RunDetail } from '../../src-shared/runs';
+import { locateDataset, readDatasetManifest } from '../datasets/catalog';
+import { readSplit } from '../datasets/store';
+import { selectBackend } from '../engine/backends/select';
+import { AA_STANDARD } from '../engine/attacks/autoattack';
+import type { AttackSettings } from '../engine/eval/attack-specs';
+import { exitCosts } from '../engine/eval/early-exit';
+import { maskingWarnings } from '../engine/eval/masking';
+import { evaluateRobustness, parseTarget, type ImageSet } from '../engine/eval/robustness';
+import { wrapLayersModel } from '../engine/model/msdnet';
+import type { MultiExitNet } from '../engine/model/multi-exit';
+import { ExportError, loadRunModel } from '../export/model';
+import type { RunStore } from '../store/run-store';
+import { CHECKPOINT_FILES, runDirOf, storedPath } from './paths';
+
+/** A request that cannot be evaluated (no checkpoint, too few images, …): one line for the user. */
+export class EvaluationError extends Error {}
+
+export interface EvalProgress {
+  fraction: number | null;
+  message: string;
+}
+export type EvalProgressFn = (p: EvalProgress) => void;
+
+export const REPORTS_DIR = 'evaluations';
+
+export interface PreparedEvaluation {
+  request: EvalRequest;
+  detail: RunDetail;
+  dataset: DatasetManifest;
+}
+
+/**
+ * Validates a request against the store and the data folder without any heavy work: unknown run
+ * (the store's UnknownRunError), no checkpoint, unknown data set, more samples than test images, a
+ * target exit the model does not have. Throws a ZodError for a malformed request.
+ */
+export function prepareEvaluation(home: string, store: RunStore, input: EvalRequestInput): PreparedEvaluation {
+  const request = EvalRequestSchema.parse(input);
+  const detail = store.getRun(request.runId);
+  const ckpt = path.join(runDirOf(home, detail.summary.id), CHECKPOINT_FILES[request.checkpoint]);
+  if (!fs.existsSync(ckpt)) {
+    const other = request.checkpoint === 'best' ? 'last' : 'best';
+    const hasOther = fs.existsSync(path.join(runDirOf(home, detail.summary.id), CHECKPOINT_FILES[other]));
+    throw new EvaluationError(`run '${detail.summary.id}' has no ${request.checkpoint} checkpoint${hasOther ? `; try --checkpoint ${other}` : ': it stopped before its first checkpoint, so there is no trained network to evaluate'}`);
+  }
+  let dataset: DatasetManifest;
+  try {
+    dataset = detail.dataset ?? readDatasetManifest(home, detail.config.dataset);
+  } catch (err) {
+    throw new EvaluationError(`run '${detail.summary.id}': its data set '${detail.config.dataset}' is not available here (${(err as Error).message})`);
+  }
+  const testCount = dataset.splits.test?.count ?? 0;
+  if (testCount === 0) throw new EvaluationError(`data set '${dataset.id}' has no test images`);
+  if (request.samples > testCount) throw new EvaluationError(`--samples ${request.samples} is more than the ${testCount} test images of data set '${dataset.id}'`);
+  const exits = detail.modelSummary?.exits ?? null;
+  if (exits !== null) {
+    try {
+      parseTarget(request.target, exits);
+    } catch (err) {
+      throw new EvaluationError((err as Error).message);
+    }
+  }
+  return { request, detail, dataset };
+}
+
+function attackSettings(r: EvalRequest): AttackSettings {
+  return {
+    restarts: r.settings.restarts,
+    aa: { steps: r.settings.aaSteps, targetClasses: r.settings.aaTargetClasses, squareQueries: r.settings.aaSquareQueries, restarts: r.settings.aaRestarts, rescaleSquareSchedule: r.settings.aaSquareQueries !== AA_STANDARD.squareQueries },
+  };
+}
+
+function toImages(images: Uint8Array, labels: Uint8Array, start: number, count: number): ImageSet {
+  const size = 32 * 32 * 3;
+  const x = new Float32Array(count * size);
+  for (let i = 0; i < x.length; i++) x[i] = images[start * size + i] / 255;
+  return { x, y: Int32Array.from(labels.subarray(start, start + count)), count, shape: [32, 32, 3] };
+}
+
+/** The loaded network of a run as the attacks see it: pixels in [0,1] in, logits per exit out. */
+export function runNetwork(home: string, detail: RunDetail, kind: 'last' | 'best'): { net: MultiExitNet; dataset: DatasetManifest; epoch: number } {
+  let loaded;
+  try {
+    loaded = loadRunModel(home, detail, kind, () => {
+      try {
+        return readDatasetManifest(home, detail.config.dataset);
+      } catch {
+        return null;
+      }
+    });
+  } catch (err) {
+    if (err instanceof ExportError) throw new EvaluationError(err.message);
+    throw err;
+  }
+  const fcNames = loaded.model.layers.map((l) => l.name).filter((n) => /^exit\d+_fc$/.test(n)).sort((a, b) => Number(a.slice(4, -3)) - Number(b.slice(4, -3)));
+  const net = wrapLayersModel(loaded.model, fcNames, { mean: loaded.dataset.mean, std: loaded.dataset.std, numClasses: loaded.dataset.classes.length }, loaded.summary);
+  return { net, dataset: loaded.dataset, epoch: loaded.checkpoint.epoch };
+}
+
+/** The heavy part: attacks, calibration, sweep and masking check. Reads files; writes nothing. */
+export async function computeEvaluation(home: string, prepared: PreparedEvaluation, onProgress: EvalProgressFn = () => {}): Promise<EvaluationReport> {
+  const { request, detail } = prepared;
+  const t0 = performance.now();
+  const backend = await selectBackend(request.backend);
+  onProgress({ fraction: 0, message: `loading run ${detail.summary.id} (${request.checkpoint} checkpoint) on ${backend.backend}` });
+  const { net, dataset, epoch } = runNetwork(home, detail, request.checkpoint);
+  try {
+    const target = parseTarget(request.target, net.exitCount);
+    const { dir, manifest } = locateDataset(home, dataset.id);
+    const test = readSplit(dir, manifest, 'test');
+    const images = toImages(test.images, test.labels, 0, request.samples);
+    const calibrationCount = Math.min(request.calibrationSamples, test.count - request.samples);
+    const calibration = toImages(test.images, test.labels, test.count - calibrationCount, calibrationCount);
+    const warnings: string[] = [];
+    let budgets = request.budgets;
+    if (budgets.length && calibrationCount === 0) {
+      warnings.push(`no early-exit results: all ${test.count} test images are attacked, none is left to calibrate the thresholds on`);
+      budgets = [];
+    }
+    const costs = exitCosts(net.summary);
+    const settings = attackSettings(request);
+    const eps = request.eps / 255;
+    const sweepRuns = request.sweep.length;
+    const units = request.attacks.length + sweepRuns;
+    const outcome = await evaluateRobustness(net, images, calibration, {
+      eps, attacks: request.attacks, target, settings, budgets, costs: costs.macs, batchSize: request.batchSize, seed: request.seed,
+      onProgress: ({ attack, batch, batches }) => {
+        const a = request.attacks.indexOf(attack as never);
+        onProgress({ fraction: (a + batch / batches) / units, message: `${attack}: batch ${batch + 1}/${batches} of ${request.samples} images` });
+      },
+    });
+    let sweep: EvaluationReport['sweep'] = null;
+    if (sweepRuns) {
+      const points = [];
+      for (const [k, e] of [...request.sweep].sort((a, b) => a - b).entries()) {
+        onProgress({ fraction: (request.attacks.length + k) / units, message: `ε sweep: PGD-20 at ε ${e}/255` });
+        const r = await evaluateRobustness(net, images, { ...calibration, count: 0 }, {
+          eps: e / 255, attacks: ['pgd20'], target, settings, budgets: [], costs: costs.macs, batchSize: request.batchSize, seed: request.seed,
+        });
+        points.push({ eps: e, perExit: r.attacks[0].perExit });
+      }
+      sweep = { attack: 'PGD-20', points };
+    }
+    warnings.push(...maskingWarnings({ attacks: outcome.attacks, sweep }));
+    onProgress({ fraction: 1, message: 'evaluation done' });
+    return EvaluationReportSchema.parse({
+      formatVersion: 1,
+      runId: detail.summary.id,
+      method: detail.summary.method,
+      dataset: dataset.id,
+      checkpoint: request.checkpoint,
+      epoch,
+      createdAt: new Date().toISOString(),
+      backend: backend.backend,
+      samples: request.samples,
+      calibrationSamples: budgets.length ? calibrationCount : 0,
+      eps: request.eps,
+      norm: 'linf',
+      target: request.target,
+      seed: request.seed,
+      exits: costs.macs.map((macs, k) => ({ exit: k + 1, macs })),
+      costModel: costs.model,
+      budgets: outcome.budgets.map((b) => ({ fraction: b.fraction, budgetMacs: b.budget, threshold: b.threshold, calibrationMacs: b.calibrationMacs, calibrationAccuracy: b.calibrationAccuracy, feasible: b.feasible })),
+      attacks: outcome.attacks,
+      sweep,
+      warnings,
+      seconds: (performance.now() - t0) / 1000,
+    });
+  } finally {
+    net.dispose();
+  }
+}
+
+/** The store record of one attack; its early-exit entry is the budget closest to half the full cost. */
+export function evaluationInputs(report: EvaluationReport): EvaluationInput[] {
+  const exits = report.exits.length;
+  return report.attacks.map((a) => {
+    const point = [...a.earlyExit].sort((p, q) => Math.abs(p.fraction - 0.5) - Math.abs(q.fraction - 0.5))[0];
+    return {
+      attack: a.attack,
+      eps: a.eps,
+      steps: a.steps,
+      samples: a.samples,
+      checkpoint: report.checkpoint,
+      perExitAcc: a.perExit,
+      earlyExit: point ? {
+        thresholds: Array.from({ length: exits }, (_, k) => (k === exits - 1 ? 0 : point.threshold)),
+        accuracy: point.accuracy,
+        averageMacs: point.macs,
+        exitShare: point.exitShare,
+      } : null,
+    };
+  });
+}
+
+export interface RecordedEvaluation {
+  report: EvaluationReport;
+  /** Absolute path of the report file in the run's folder. */
+  file: string;
+  evaluations: Evaluation[];
+}
+
+/** Writes the report file and the store records; if the store refuses, the file is removed again. */
+export function recordEvaluation(home: string, store: RunStore, report: EvaluationReport): RecordedEvaluation {
+  const runDir = runDirOf(home, report.runId);
+  const dir = path.join(runDir, REPORTS_DIR);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `eval-${report.createdAt.replace(/[:.]/g, '-')}-${crypto.randomBytes(3).toString('hex')}.json`);
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(report, null, 2) + '\n');
+  fs.renameSync(tmp, file);
+  let ids: number[];
+  try {
+    ids = store.addEvaluations(report.runId, evaluationInputs(report), {
+      kind: 'evaluation-report', path: storedPath(runDir, file),
+      meta: { attacks: report.attacks.map((a) => a.attack), samples: report.samples, eps: report.eps, checkpoint: report.checkpoint, warnings: report.warnings.length },
+    });
+  } catch (err) {
+    fs.rmSync(file, { force: true });
+    throw err;
+  }
+  const evaluations = store.getRun(report.runId).evaluations.filter((e) => ids.includes(e.id));
+  return { report, file, evaluations };
+}
+
+/** Prepare, compute and record in this process (the CLI). */
+export async function evaluateRun(home: string, store: RunStore, input: EvalRequestInput, onProgress?: EvalProgressFn): Promise<RecordedEvaluation> {
+  const prepared = prepareEvaluation(home, store, input);
+  const report = await computeEvaluation(home, prepared, onProgress);
+  return recordEvaluation(home, store, report);
+}
+
+/** Every evaluation report in a run's folder, newest last. */
+export function listReports(home: string, runId: string): Array<{ file: string; report: EvaluationReport }> {
+  const dir = path.join(runDirOf(home, runId), REPORTS_DIR);
+  if (!fs.existsSync(dir)) return [];
+  const out: Array<{ file: string; report: EvaluationReport }> = [];
+  for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+    const file = path.join(dir, name);
+    try {
+      out.push({ file, report: EvaluationReportSchema.parse(JSON.parse(fs.readFileSync(file, 'utf8'))) });
+    } catch {
+      // A damaged or foreign file is not a report.
+    }
+  }
+  return out.sort((a, b) => a.report.createdAt.localeCompare(b.report.createdAt));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child process: the app's evaluation runs here so that the process serving the UI is not blocked.
+
+type ChildMessage = { type: 'progress'; progress: EvalProgress } | { type: 'done'; report: EvaluationReport } | { type: 'failed'; message: string; user: boolean };
+
+/** This file, compiled or (under the test runner) as TypeScript through tsx. */
+function childEntry(): { file: string; execArgv: string[] } {
+  const js = path.join(__dirname, 'evaluate-run.js');
+  if (fs.existsSync(js)) return { file: js, execArgv: [] };
+  return { file: path.join(__dirname, 'evaluate-run.ts'), execArgv: ['--import', 'tsx'] };
+}
+
+export interface ChildEvaluation {
+  done: Promise<EvaluationReport>;
+  cancel(): void;
+}
+
+/** Runs `computeEvaluation` in a forked Node process; progress comes back over IPC. */
+export function computeEvaluationInChild(home: string, prepared: PreparedEvaluation, onProgress: EvalProgressFn = () => {}, env: NodeJS.ProcessEnv = process.env): ChildEvaluation {
+  const { file, execArgv } = childEntry();
+  const child = fork(file, [], { execArgv, env: { ...env, EXITLAB_EVAL_CHILD: '1' }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+  let settled = false;
+  const done = new Promise<EvaluationReport>((resolve, reject) => {
+    child.on('message', (m: ChildMessage) => {
+      if (m.type === 'progress') onProgress(m.progress);
+      else if (m.type === 'done') {
+        settled = true;
+        resolve(EvaluationReportSchema.parse(m.report));
+      } else {
+        settled = true;
+        reject(m.user ? new EvaluationError(m.message) : new Error(m.message));
+      }
+    });
+    child.on('exit', (code, signal) => {
+      if (!settled) reject(new Error(`the evaluation process ended (${signal ?? `exit code ${code}`}) before it finished${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-1)[0]}` : ''}`));
+    });
+    child.on('error', (err) => {
+      if (!settled) reject(err);
+    });
+  });
+  child.send({ home, prepared });
+  return { done, cancel: () => child.kill('SIGTERM') };
+}
+
+if (process.env.EXITLAB_EVAL_CHILD === '1' && typeof process.send === 'function' && require.main === module) {
+  process.once('message', (msg: { home: string; prepared: PreparedEvaluation }) => {
+    const send = (m: ChildMessage) => process.send!(m);
+    computeEvaluation(msg.home, { ...msg.prepared, request: EvalRequestSchema.parse(msg.prepared.request) }, (progress) => send({ type: 'progress', progress }))
+      .then((report) => send({ type: 'done', report }))
+      .catch((err: unknown) => send({ type: 'failed', message: err instanceof Error ? err.message : String(err), user: err instanceof EvaluationError }))
+      .finally(() => {
+        tf.disposeVariables();
+        process.disconnect?.();
+      });
+  });
+}
