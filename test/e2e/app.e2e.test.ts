@@ -143,7 +143,7 @@ describe('ExitLab in the browser mode', () => {
     // Per-exit overlaid curves (one chart per exit, a line per run) and robustness bars per attack.
     await expect.poll(() => page.getByLabel('exit 3 · held-out PGD-10 accuracy').getAttribute('data-points')).toBe('4');
     await expect.poll(async () => Number(await page.getByLabel(/^PGD-10 · ε 8\/255/).first().getAttribute('data-bars'))).toBe(6);
-    await expect.poll(() => page.getByLabel('training time').textContent()).toMatch(/e2e ramp/);
+    await expect.poll(() => page.getByLabel('training time', { exact: true }).textContent()).toMatch(/e2e ramp/);
 
     // Tags and notes on the first run, then the tag filter.
     await page.getByRole('button', { name: 'e2e ramp' }).click();
