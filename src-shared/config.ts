@@ -7,8 +7,13 @@ export const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as
 export const BackendSchema = z.enum(BACKENDS);
 export type BackendName = z.infer<typeof BackendSchema>;
 
-/** Training methods. `fgsm-me` is the paper's method; the others are the baselines it is compared with. */
-export const METHODS = ['fgsm-me', 'fgsm', 'standard'] as const;
+/**
+ * Training methods. `fgsm-me` is the paper's method; the others are the baselines it is compared
+ * with: `fgsm` (single-exit FGSM), `standard` (clean), `pgd-at` (Madry et al. 2018), `fgsm-rs` (FGSM
+ * with random start and early stopping, Wong et al. 2020), `free` (Free-m, Shafahi et al. 2019) and
+ * `trades` (Zhang et al. 2019). All but `fgsm` train every exit unless `model.exits` is `last`.
+ */
+export const METHODS = ['fgsm-me', 'fgsm', 'standard', 'pgd-at', 'fgsm-rs', 'free', 'trades'] as const;
 export const MethodSchema = z.enum(METHODS);
 export type Method = z.infer<typeof MethodSchema>;
 
@@ -56,8 +61,22 @@ export const TrainConfigSchema = z.object({
   batchSize: z.number().int().positive().max(4096).default(64),
   /** L∞ radius in pixel units /255 (8 means 8/255), as papers write it. */
   eps: z.number().nonnegative().max(255).default(8),
-  /** FGSM / PGD step in /255; null means the method's default (FGSM: 1.25·ε with random start, ε without). */
+  /**
+   * FGSM / PGD step in /255; null means the method's default: ε for fgsm-me, fgsm and free (Free-m's δ
+   * step), 1.25·ε for fgsm-rs, 2 for pgd-at and trades.
+   */
   alpha: z.number().positive().max(255).nullable().default(null),
+  /** Steps k of the inner PGD maximisation of `pgd-at` and `trades`. */
+  pgdSteps: z.number().int().min(1).max(1000).default(10),
+  /** TRADES β: weight of the KL(f(x) ‖ f(x')) robustness term against the clean cross-entropy. */
+  tradesBeta: z.number().nonnegative().max(1000).default(6),
+  /** Free-m: replays m of each minibatch (the epoch count is divided by m, so total work matches). */
+  freeReplays: z.number().int().min(1).max(100).default(8),
+  /**
+   * End the run at the epoch where catastrophic overfitting is flagged, keeping the best checkpoint
+   * (Wong et al.'s early stopping). null: on for `fgsm-rs` (when keepBest is on), off otherwise.
+   */
+  earlyStop: z.boolean().nullable().default(null),
   /** One λ per exit: weight of the L2 penalty on that exit's fully connected weights. */
   lambda: z.array(z.number().nonnegative().max(100)).nullable().default(null),
   /** Epochs over which λ ramps linearly from 0 to its value (0: no warm-up). */
@@ -86,6 +105,7 @@ export function trainConfigProblem(cfg: TrainConfig, exitCount: number): string 
     return `--lambda has ${cfg.lambda.length} value(s) but the model has ${exitCount} exit(s)`;
   }
   if (cfg.lambdaWarmupEpochs > cfg.epochs) return `λ warm-up (${cfg.lambdaWarmupEpochs} epochs) is longer than training (${cfg.epochs})`;
+  if (cfg.earlyStop === true && !cfg.keepBest) return 'early stopping keeps the best checkpoint: it needs keepBest on';
   return null;
 }
 

@@ -17,10 +17,24 @@ export const summary = 'train a multi-exit network (default: the paper\'s fgsm-m
 const HELP = `usage: exitlab train [options]
 
   --dataset <id>          data set id (default synthetic; see \`exitlab datasets list\`)
-  --method <name>         fgsm-me | fgsm | standard (default fgsm-me)
-  --epochs <n>            epochs (default 2)
+  --method <name>         (default fgsm-me)
+                            fgsm-me   the paper's: FGSM on all exits + λ·‖W_fc‖² penalty
+                            fgsm      single-exit FGSM adversarial training
+                            standard  clean training
+                            pgd-at    PGD-k adversarial training (Madry et al.)
+                            fgsm-rs   FGSM with random start + early stopping (Wong et al.)
+                            free      Free-m, minibatch replays (Shafahi et al.)
+                            trades    TRADES, CE + β·KL (Zhang et al.)
+  --epochs <n>            epochs (default 2; for free: epoch-equivalents, ⌈n/m⌉ passes are made)
   --eps <v>               L∞ radius in /255 (default 8)
-  --alpha <v>             attack step in /255 (default: the method's)
+  --alpha <v>             attack step in /255 (default: the method's: fgsm-me, fgsm, free ε;
+                          fgsm-rs 1.25ε; pgd-at, trades 2)
+  --pgd-steps <k>         PGD steps of pgd-at and trades (default 10)
+  --beta <v>              TRADES β (default 6)
+  --replays <m>           Free-m replays per minibatch (default 8)
+  --early-stop, --no-early-stop
+                          end the run when catastrophic overfitting is flagged, keeping the best
+                          checkpoint (default: on for fgsm-rs, off otherwise)
   --lambda <l1,l2,…>      λ per exit for the FC-weight penalty (default for fgsm-me: the paper's)
   --lambda-warmup <n>     epochs over which λ ramps up (default 0)
   --batch-size <n>        (default 64)
@@ -31,7 +45,9 @@ const HELP = `usage: exitlab train [options]
   --eval-samples <n>      held-out images evaluated each epoch (default 200)
   --train-samples <n>     use only the first n training images
   --max-batches <n>       stop each epoch after n batches (smoke runs)
-  --blocks, --step, --base, --channels, --growth-rate, --scales   MSDNet shape (reference CIFAR defaults)
+  --blocks, --step, --base, --channels, --growth-rate, --scales, --classifier-channels
+                          MSDNet shape (reference CIFAR defaults)
+  --exits <all|last>      train every exit (default) or a single-exit network
   --no-augment            no random crop / flip
   --backend <name>        auto | tfjs-node-gpu | tfjs-node | wasm | cpu (default auto)
   --seed <n>              (default 0)
@@ -45,6 +61,8 @@ const OPTIONS = {
   'eval-samples': { type: 'string' }, 'train-samples': { type: 'string' }, 'max-batches': { type: 'string' },
   blocks: { type: 'string' }, step: { type: 'string' }, base: { type: 'string' }, channels: { type: 'string' },
   'growth-rate': { type: 'string' }, scales: { type: 'string' }, 'no-augment': { type: 'boolean' },
+  'pgd-steps': { type: 'string' }, beta: { type: 'string' }, replays: { type: 'string' },
+  'early-stop': { type: 'boolean' }, 'no-early-stop': { type: 'boolean' }, 'classifier-channels': { type: 'string' }, exits: { type: 'string' },
   backend: { type: 'string' }, seed: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
 } as const;
 
@@ -71,6 +89,7 @@ export function configFromArgs(argv: string[]): { config: TrainConfig; json: boo
   const model = Object.fromEntries(Object.entries({
     blocks: number('blocks', values.blocks), step: number('step', values.step), base: number('base', values.base),
     channels: number('channels', values.channels), growthRate: number('growth-rate', values['growth-rate']), scales: number('scales', values.scales),
+    classifierChannels: number('classifier-channels', values['classifier-channels']), exits: values.exits,
   }).filter(([, v]) => v !== undefined));
   const lrMax = number('lr', values.lr) ?? 0.1;
   const input: TrainConfigInput = {
@@ -89,10 +108,16 @@ export function configFromArgs(argv: string[]): { config: TrainConfig; json: boo
     trainSamples: number('train-samples', values['train-samples']),
     maxBatchesPerEpoch: number('max-batches', values['max-batches']),
     augment: values['no-augment'] ? false : undefined,
+    pgdSteps: number('pgd-steps', values['pgd-steps']),
+    tradesBeta: number('beta', values.beta),
+    freeReplays: number('replays', values.replays),
+    earlyStop: values['early-stop'] ? true : values['no-early-stop'] ? false : undefined,
     backend: values.backend as TrainConfigInput['backend'],
     seed: number('seed', values.seed),
     model,
   };
+  if (values['early-stop'] && values['no-early-stop']) throw new UsageError('--early-stop and --no-early-stop contradict each other');
+  if (values.exits !== undefined && !['all', 'last'].includes(values.exits)) throw new UsageError(`--exits must be all or last, got '${values.exits}'`);
   if (values['lr-schedule'] && !['piecewise', 'cyclic'].includes(values['lr-schedule'])) {
     throw new UsageError(`--lr-schedule must be piecewise or cyclic, got '${values['lr-schedule']}'`);
   }
@@ -112,7 +137,9 @@ export function configFromArgs(argv: string[]): { config: TrainConfig; json: boo
   return { config: parsed.data, json: values.json ?? false, home, help: values.help ?? false };
 }
 
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** Schema field → its command-line flag, where the two differ. */
+const FLAG_OF: Record<string, string> = { tradesBeta: 'beta', freeReplays: 'replays', maxBatchesPerEpoch: 'max-batches', lambdaWarmupEpochs: 'lambda-warmup' };
+const kebab = (s: string) => FLAG_OF[s] ?? s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`.padStart(7);
 
 export function summaryOf(outcome: RunOutcome) {

@@ -28,5 +28,11 @@ export function resolveTrainConfig(input: TrainConfig): ResolvedRun {
   const method = TRAINING_METHODS[config.method];
   const lambda = config.lambda ?? (config.method === 'fgsm-me' ? paperLambda(exitCount) : new Array(exitCount).fill(0));
   const alpha255 = config.alpha ?? method.defaultAlpha(config.eps);
-  return { config: { ...config, lambda }, exitCount, eps: config.eps / 255, alpha: alpha255 / 255, lambda };
+  // Wong et al.'s early stopping belongs to FGSM with random start; any method may ask for it.
+  const earlyStop = config.earlyStop ?? (config.method === 'fgsm-rs' && config.keepBest);
+  // Free-m does m weight updates per minibatch: `epochs` counts epoch-equivalents of work, so the
+  // data set is passed ⌈epochs / m⌉ times (and the λ warm-up is shortened the same way).
+  const passes = (epochs: number) => (config.method === 'free' ? Math.ceil(epochs / config.freeReplays) : epochs);
+  const resolved: TrainConfig = { ...config, lambda, earlyStop, epochs: passes(config.epochs), lambdaWarmupEpochs: passes(config.lambdaWarmupEpochs) };
+  return { config: resolved, exitCount, eps: config.eps / 255, alpha: alpha255 / 255, lambda };
 }

@@ -11,11 +11,12 @@ import type { Split } from '../../datasets/types';
 import { BatchPipeline } from '../../datasets/pipeline';
 import { buildMsdnet } from '../model/msdnet';
 import type { MultiExitNet } from '../model/multi-exit';
-import { TRAINING_METHODS } from './methods';
+import { createMethod } from './methods';
 import { resolveTrainConfig } from './resolve-config';
 import { lambdaAt, learningRate } from './schedules';
 import { SgdMomentum } from './optimizer';
 import { mixSeed } from './seeds';
+import { trainStep } from './step';
 import { accumulate, emptyEpochSums, rates, type EpochSums } from './epoch-stats';
 import { detectOverfitting, initialOverfitState, robustAccuracy, type HeldOut, type OverfitState } from './monitor';
 import { loadWeightsInto, modelWeightTensors, readCheckpoint, snapshot, writeCheckpoint } from './checkpoint';
@@ -72,7 +73,8 @@ export interface TrainOptions {
 export async function runTraining(opts: TrainOptions): Promise<void> {
   const { config, exitCount, eps, alpha, lambda } = resolveTrainConfig(opts.config);
   const { data, emit, control } = opts;
-  const method = TRAINING_METHODS[config.method];
+  const method = createMethod(config);
+  const replays = method.replays ?? 1;
   const train: Split = config.trainSamples ? { ...data.train, count: Math.min(config.trainSamples, data.train.count) } : data.train;
   const net = buildNet(config, data.manifest);
   const vars = net.trainableVariables;
@@ -136,19 +138,11 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
         const ctx = { net, eps, alpha, lambda: lambdaNow, seed: mixSeed(config.seed, epoch, b) };
         const x = tf.tensor4d(batch.x, [batch.size, 32, 32, 3]);
         const y = tf.tensor1d(batch.y, 'int32');
-        const crafted = method.craft(ctx, x, y);
-        let logits: tf.Tensor2D[] = [];
-        const { value, grads } = tf.variableGrads(() => {
-          const out = method.loss(ctx, x, crafted, y);
-          logits = out.logits.map((l) => tf.keep(l));
-          return out.loss;
-        }, vars);
-        optimizer.apply(vars.map((v) => grads[v.name]), lr);
-        const loss = (await value.data())[0];
-        tf.dispose([value, grads as unknown as tf.Tensor[], crafted === x ? [] : crafted]);
-        if (!Number.isFinite(loss)) throw new NanLossError(`loss became ${loss} at epoch ${epoch}, batch ${b + 1} (learning rate ${lr})`);
-        await accumulate(sums.adv, logits, y);
-        tf.dispose(logits);
+        // One SGD step per replay (Free-m replays a minibatch m times, the learning rate advancing 1/m of a step each).
+        const loss = await trainStep(method, ctx, x, y, vars, optimizer, (r) => learningRate(config.lr, step + r / replays, totalSteps), async (_r, value, logits) => {
+          if (!Number.isFinite(value)) throw new NanLossError(`loss became ${value} at epoch ${epoch}, batch ${b + 1} (learning rate ${lr})`);
+          await accumulate(sums.adv, logits, y);
+        });
         if (b % CLEAN_EVERY === 0) {
           const clean = tf.tidy(() => net.forward(x, false));
           await accumulate(sums.clean, clean, y);
@@ -157,7 +151,7 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
         tf.dispose([x, y]);
         const seconds = (performance.now() - t0) / 1000;
         sums.seconds += seconds;
-        sums.images += batch.size;
+        sums.images += batch.size * replays;
         state.seconds += seconds;
         b++;
         if (performance.now() - lastProgress > 250 || b === batches) {
@@ -173,6 +167,9 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
       const probe = await robustAccuracy(net, probeSet, eps, config.batchSize, mixSeed(config.seed, epoch, -2));
       state.seconds += (performance.now() - tEval) / 1000;
       const overfit = detectOverfitting(state.overfit, probe);
+      // Wong et al.'s early stopping: the run ends at the flagged epoch, whose weights are not kept as best.
+      const earlyStop = Boolean(config.earlyStop) && overfit.detected;
+      const overfitReason = earlyStop ? `early-stopped: catastrophic overfitting at epoch ${epoch} (${overfit.reason})` : overfit.reason;
       const norms = await Promise.all(net.fcKernels.map(async (k) => {
         const n = tf.tidy(() => tf.norm(k.read()));
         const v = (await n.data())[0];
@@ -199,13 +196,13 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
           valPgdAcc: val.pgd[e],
         })),
         probe: { fgsmAcc: probe.fgsm, pgdAcc: probe.pgd },
-        catastrophicOverfitting: { detected: overfit.detected, exits: overfit.exits, reason: overfit.reason },
+        catastrophicOverfitting: { detected: overfit.detected, exits: overfit.exits, reason: overfitReason },
       };
       const meanPgd = val.pgd.reduce((a, v) => a + v, 0) / exitCount;
-      const isBest = config.keepBest && meanPgd > state.bestValPgd;
+      const isBest = config.keepBest && !earlyStop && meanPgd > state.bestValPgd;
       state = { ...state, overfit: overfit.next, partial: null, last: metrics, ...(isBest ? { bestValPgd: meanPgd, bestEpoch: epoch } : {}) };
       emit({ type: 'epoch', metrics });
-      if (overfit.detected) emit({ type: 'log', level: 'warn', message: `catastrophic overfitting at epoch ${epoch}: ${overfit.reason}` });
+      if (overfit.detected && !earlyStop) emit({ type: 'log', level: 'warn', message: `catastrophic overfitting at epoch ${epoch}: ${overfit.reason}` });
       await save(paths.last, epoch, 0);
       emit({ type: 'checkpoint', epoch, path: paths.last, best: false });
       if (isBest) {
@@ -213,9 +210,15 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
         fs.renameSync(`${paths.best}.tmp`, paths.best);
         emit({ type: 'checkpoint', epoch, path: paths.best, best: true });
       }
+      if (earlyStop) {
+        emit({ type: 'log', level: 'warn', message: `${overfitReason}; best checkpoint: epoch ${state.bestEpoch ?? 'none'}` });
+        emit({ type: 'finished', status: 'completed', epochs: epoch, seconds: state.seconds, final: state.last, bestEpoch: state.bestEpoch });
+        return;
+      }
     }
     emit({ type: 'finished', status: 'completed', epochs: config.epochs, seconds: state.seconds, final: state.last, bestEpoch: state.bestEpoch });
   } finally {
+    method.dispose?.();
     optimizer.dispose();
     net.dispose();
   }

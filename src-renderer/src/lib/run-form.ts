@@ -16,6 +16,12 @@ export interface RunForm {
   eps: number;
   /** null: the method's default step. */
   alpha: number | null;
+  /** PGD steps of pgd-at and trades. */
+  pgdSteps: number;
+  tradesBeta: number;
+  freeReplays: number;
+  /** null: the method's default (on for fgsm-rs). */
+  earlyStop: boolean | null;
   lrKind: 'piecewise' | 'cyclic';
   lrMax: number;
   /** Comma-separated fractions of training, e.g. "0.5, 0.75". */
@@ -50,6 +56,10 @@ export function defaultForm(dataset = 'synthetic'): RunForm {
     batchSize: 64,
     eps: 8,
     alpha: null,
+    pgdSteps: 10,
+    tradesBeta: 6,
+    freeReplays: 8,
+    earlyStop: null,
     lrKind: 'piecewise',
     lrMax: 0.1,
     milestones: '0.5, 0.75',
@@ -71,6 +81,11 @@ export function defaultForm(dataset = 'synthetic'): RunForm {
 /** Exits the run's network will have: single-exit FGSM and `exits: last` build one. */
 export function exitCount(form: Pick<RunForm, 'method' | 'model'>): number {
   return form.method === 'fgsm' || form.model.exits === 'last' ? 1 : Math.max(1, form.model.blocks || 1);
+}
+
+/** Whether the run will stop at catastrophic overfitting: the form's choice, else the method's default. */
+export function earlyStopOn(form: Pick<RunForm, 'method' | 'keepBest' | 'earlyStop'>): boolean {
+  return form.earlyStop ?? (form.method === 'fgsm-rs' && form.keepBest);
 }
 
 export const parseTags = (text: string) => [...new Set(text.split(',').map((t) => t.trim()).filter(Boolean))];
@@ -95,6 +110,10 @@ export function toConfigInput(form: RunForm): TrainConfigInput {
     batchSize: required(form.batchSize),
     eps: required(form.eps),
     alpha: optional(form.alpha),
+    pgdSteps: required(form.pgdSteps),
+    tradesBeta: required(form.tradesBeta),
+    freeReplays: required(form.freeReplays),
+    earlyStop: form.earlyStop,
     lambda: form.lambda.map(required),
     lambdaWarmupEpochs: optional(form.lambdaWarmupEpochs) ?? 0,
     lr: form.lrKind === 'cyclic' ? { kind: 'cyclic', max: required(form.lrMax) } : { kind: 'piecewise', max: required(form.lrMax), milestones, factor: required(form.lrFactor) },
@@ -128,7 +147,7 @@ export function validateForm(form: RunForm): Validation {
   }
   const problem = trainConfigProblem(parsed.data, exitCount(form));
   if (problem) {
-    errors[/warm-up/.test(problem) ? 'lambdaWarmupEpochs' : 'lambda'] = problem.replace('--lambda', 'λ');
+    errors[/warm-up/.test(problem) ? 'lambdaWarmupEpochs' : /early stopping/.test(problem) ? 'earlyStop' : 'lambda'] = problem.replace('--lambda', 'λ');
     return { config: null, errors };
   }
   return { config: parsed.data, errors };

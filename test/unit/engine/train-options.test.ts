@@ -37,7 +37,22 @@ describe('exitlab train options', () => {
     expect(r.lambda).toEqual([0]);
   });
 
+  it('reads the baselines\' options', () => {
+    const { config } = configFromArgs(['--method', 'trades', '--beta', '3', '--pgd-steps', '5', '--exits', 'last', '--classifier-channels', '8']);
+    expect(config).toMatchObject({ method: 'trades', tradesBeta: 3, pgdSteps: 5, model: { exits: 'last', classifierChannels: 8 } });
+    expect(resolveTrainConfig(config).exitCount).toBe(1);
+    expect(configFromArgs(['--method', 'free', '--replays', '4']).config.freeReplays).toBe(4);
+    expect(configFromArgs(['--method', 'pgd-at', '--early-stop']).config.earlyStop).toBe(true);
+    expect(configFromArgs(['--method', 'fgsm-rs', '--no-early-stop']).config.earlyStop).toBe(false);
+    expect(resolveTrainConfig(configFromArgs(['--method', 'fgsm-rs']).config).config.earlyStop).toBe(true);
+  });
+
   it('rejects bad input with one clear line', () => {
+    expect(bad(['--method', 'trades', '--beta=-1'])).toMatch(/^--beta:/);
+    expect(bad(['--method', 'free', '--replays', '0'])).toMatch(/^--replays:/);
+    expect(bad(['--pgd-steps', '0'])).toMatch(/^--pgd-steps:/);
+    expect(bad(['--exits', 'first'])).toMatch(/--exits must be all or last/);
+    expect(bad(['--early-stop', '--no-early-stop'])).toMatch(/contradict/);
     expect(bad(['--eps', '-1'])).toMatch(/eps/);
     expect(bad(['--lambda', '0.1,0.1'])).toMatch(/--lambda has 2 value\(s\) but the model has 7 exit\(s\)/);
     expect(bad(['--lambda', '0.1,x'])).toMatch(/--lambda value 2/);

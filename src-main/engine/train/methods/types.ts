@@ -27,4 +27,17 @@ export interface TrainingMethod {
   forwardEquivalents(ctx: StepContext): number;
   /** Default FGSM/PGD step in /255 for a given ε in /255, when the user sets none. */
   defaultAlpha(eps255: number): number;
+  /**
+   * Weight updates per minibatch (default 1). Free-m replays each minibatch m times: the trainer
+   * runs craft → loss → SGD step that many times, the learning rate advancing by 1/m of a step each.
+   */
+  replays?: number;
+  /**
+   * When present, the trainer also differentiates the loss with respect to the crafted inputs, in
+   * the same backward pass as the weights, and hands that gradient here after the SGD step (Free-m
+   * updates its perturbation with it: one backward pass per replay gives both gradients).
+   */
+  inputGradient?(ctx: StepContext, x: tf.Tensor4D, gradient: tf.Tensor4D): void;
+  /** Frees per-run state (Free-m's persistent perturbation). */
+  dispose?(): void;
 }
