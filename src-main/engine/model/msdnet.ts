@@ -8,24 +8,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../../../src-shared/config';
 import type { ModelSummary } from '../../../src-shared/engine-messages';
 import type { MultiExitNet } from './multi-exit';
+import { withLazyConvGradient, withOnePassBatchNorm } from './lean-layers';
 
 type SymbolicTensor = tf.SymbolicTensor;
-
-/**
- * tfjs-layers runs every Conv2D through the fused conv op, whose custom gradient computes the filter
- * gradient even when only the input gradient is wanted: crafting an FGSM or PGD example would pay
- * for a filter gradient per convolution per step (about a sixth of an FGSM training step on wasm).
- * The plain conv op registers one gradient per input and tfjs computes only those it needs. Only
- * the instance's `call` changes, so the layer still saves and loads as a standard Conv2D.
- */
-function withLazyGradients(conv: tf.layers.Layer, stride: number): void {
-  conv.call = (inputs) =>
-    tf.tidy(() => {
-      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      const kernel = conv.weights[0].read() as tf.Tensor4D;
-      return tf.conv2d(x, kernel, stride, 'same');
-    });
-}
 
 /** Builds layers with stable names and seeded initialisers, and counts parameters and MACs. */
 class LayerFactory {
@@ -52,7 +37,7 @@ class LayerFactory {
       useBias: false,
       kernelInitializer: tf.initializers.heNormal({ seed: this.seed * 7919 + this.counter }),
     });
-    withLazyGradients(conv, stride);
+    withLazyConvGradient(conv, stride);
     const y = conv.apply(x) as SymbolicTensor;
     const oh = Math.ceil(h / stride);
     const ow = Math.ceil(w / stride);
@@ -60,6 +45,7 @@ class LayerFactory {
     this.params += kernel * kernel * cin * filters + 2 * filters;
     // Keras momentum 0.9 is PyTorch's 0.1; epsilon as in PyTorch.
     const bn = tf.layers.batchNormalization({ name: this.name('bn'), axis: -1, momentum: 0.9, epsilon: 1e-5 });
+    withOnePassBatchNorm(bn, 0.9, 1e-5);
     return tf.layers.reLU({ name: this.name('relu') }).apply(bn.apply(y)) as SymbolicTensor;
   }
 

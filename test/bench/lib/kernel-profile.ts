@@ -27,8 +27,8 @@ export async function profileKernels(fn: () => Promise<unknown>): Promise<Kernel
   const wallMs = performance.now() - t0;
   const byName = new Map<string, { calls: number; ms: number }>();
   for (const k of info.kernels) {
-    // `…__op` entries are custom-gradient scopes whose time already counts the kernels inside.
-    if (k.name.endsWith('__op')) continue;
+    // `…__op` and unnamed entries are custom-gradient scopes whose time already counts the kernels inside.
+    if (k.name.endsWith('__op') || k.name === 'unnamed scope') continue;
     const row = byName.get(k.name) ?? { calls: 0, ms: 0 };
     row.calls += 1;
     row.ms += Number(k.kernelTimeMs);
