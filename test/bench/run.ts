@@ -75,7 +75,7 @@ async function benchMethod(method: string, o: Options, log: (s: string) => void)
     const profile = await profileKernels(() => rig.step());
     log(formatProfile(profile, 12));
     const macs = rig.net.summary.macs;
-    const imagesPerSecond = (o.batch * 1000) / msPerStep;
+    const imagesPerSecond = (rig.imagesPerStep * 1000) / msPerStep;
     return {
       method,
       backend: tf.getBackend(),
@@ -84,7 +84,8 @@ async function benchMethod(method: string, o: Options, log: (s: string) => void)
       imagesPerSecond,
       macsPerImage: macs,
       forwardEquivalents: rig.forwardEquivalents,
-      effectiveGflops: (2 * macs * rig.forwardEquivalents * imagesPerSecond) / 1e9,
+      // forwardEquivalents covers a whole step (all of Free-m's replays) on one batch.
+      effectiveGflops: (2 * macs * rig.forwardEquivalents * o.batch) / msPerStep / 1e6,
       peakTensorBytes: profile.peakBytes,
       rssBytes: process.memoryUsage().rss,
       kernels: profile.rows.slice(0, 12),
