@@ -6,6 +6,7 @@ import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { castOverride, concatOverride, identityOverride, splitVOverride } from './memory-kernels';
 import { meanOverride, sumOverride } from './reductions';
 import { fusedBatchNormGradConfig } from './batch-norm-grad';
+import { batchNormTrainingGradKernel, batchNormTrainingKernel } from './batch-norm-training';
 import { installWasmKernel, type KernelOverride } from './override';
 
 const replacing = (config: tf.KernelConfig): KernelOverride => ({ kernelName: config.kernelName, make: () => config.kernelFunc as never });
@@ -19,6 +20,8 @@ const WASM_KERNELS: KernelOverride[] = [
   splitVOverride,
   sumOverride,
   meanOverride,
+  batchNormTrainingKernel,
+  batchNormTrainingGradKernel,
 ];
 
 export function registerWasmKernels(): void {

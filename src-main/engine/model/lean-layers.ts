@@ -2,6 +2,7 @@
 // changes: classes, configs and weights stay standard, so saved and exported models load anywhere
 // as plain Conv2D and BatchNormalization layers.
 import * as tf from '@tensorflow/tfjs';
+import { BN_TRAINING, BN_TRAINING_GRAD } from '../kernels/batch-norm-training';
 
 type CallArgs = Parameters<tf.layers.Layer['call']>;
 
@@ -21,7 +22,8 @@ export function withLazyConvGradient(conv: tf.layers.Layer, stride: number): voi
 /**
  * Training-mode batch norm as one op with a hand-written gradient. tfjs-layers composes it from
  * `moments` and `batchNorm`, and autodiff through that graph makes about fourteen full-size passes
- * over the activations; the closed form below makes seven:
+ * over the activations; the closed form below makes seven with tf ops, four with the wasm kernels
+ * of kernels/batch-norm-training.ts where they are registered:
  *   dx = γ·r·(dy − mean(dy) − x̂·mean(dy·x̂)),  x̂ = (x − μ)·r,  r = 1/√(σ² + ε).
  * Statistics are the biased batch variance, as tfjs-layers uses for both normalising and the moving
  * averages, so results match the stock layer. The returned mean and variance are kept out of any
@@ -29,32 +31,41 @@ export function withLazyConvGradient(conv: tf.layers.Layer, stride: number): voi
  */
 export function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number) {
   const stats: { mean?: tf.Tensor1D; variance?: tf.Tensor1D } = {};
+  const kernels = tf.getKernel(BN_TRAINING, tf.getBackend()) !== undefined;
   const op = tf.customGrad((...args) => {
     const [input, g, b] = args as tf.Tensor[];
     const save = args[3] as tf.GradSaveFunc;
-    const mean = tf.mean(input, [0, 1, 2]) as tf.Tensor1D;
-    const centred = tf.sub(input, mean);
-    const variance = tf.mean(tf.square(centred), [0, 1, 2]) as tf.Tensor1D;
-    const rstd = tf.rsqrt(tf.add(variance, epsilon));
+    let y: tf.Tensor;
+    let mean: tf.Tensor;
+    let variance: tf.Tensor;
+    if (kernels) {
+      [y, mean, variance] = tf.engine().runKernel(BN_TRAINING, { x: input, scale: g, offset: b }, { epsilon }) as tf.Tensor[];
+    } else {
+      mean = tf.mean(input, [0, 1, 2]);
+      variance = tf.mean(tf.square(tf.sub(input, mean)), [0, 1, 2]);
+      y = tf.batchNorm(input, mean, variance, b, g, epsilon);
+    }
     Object.assign(stats, { mean: tf.keep(mean), variance: tf.keep(variance) });
-    save([centred, rstd, g]);
-    return {
-      value: tf.batchNorm(input, mean, variance, b, g, epsilon),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xc, r, gm] = saved;
-        const n = dy.size / dy.shape[3]!;
-        const sumDy = tf.sum(dy, [0, 1, 2]);
-        const sumDyXc = tf.sum(tf.mul(dy, xc), [0, 1, 2]);
-        const gr = tf.mul(gm, r);
-        const xcScale = tf.mul(tf.neg(gr), tf.mul(tf.square(r), tf.div(sumDyXc, n)));
-        const shift = tf.mul(tf.neg(gr), tf.div(sumDy, n));
-        const dx = tf.add(tf.add(tf.mul(dy, gr), tf.mul(xc, xcScale)), shift);
-        return [dx, tf.mul(sumDyXc, r), sumDy];
-      },
-    };
+    save([input, mean, variance, g]);
+    return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => batchNormTrainingGrad(dy, saved, epsilon, kernels) };
   });
   const y = op(x, gamma, beta) as tf.Tensor4D;
   return { y, mean: stats.mean!, variance: stats.variance! };
+}
+
+function batchNormTrainingGrad(dy: tf.Tensor, saved: tf.Tensor[], epsilon: number, kernels: boolean): tf.Tensor[] {
+  const [x, mean, variance, gamma] = saved;
+  if (kernels) return tf.engine().runKernel(BN_TRAINING_GRAD, { dy, x, mean, variance, scale: gamma }, { epsilon }) as tf.Tensor[];
+  const n = dy.size / dy.shape[3]!;
+  const r = tf.rsqrt(tf.add(variance, epsilon));
+  const xc = tf.sub(x, mean);
+  const sumDy = tf.sum(dy, [0, 1, 2]);
+  const sumDyXc = tf.sum(tf.mul(dy, xc), [0, 1, 2]);
+  const gr = tf.mul(gamma, r);
+  const xcScale = tf.mul(tf.neg(gr), tf.mul(tf.square(r), tf.div(sumDyXc, n)));
+  const shift = tf.mul(tf.neg(gr), tf.div(sumDy, n));
+  const dx = tf.add(tf.add(tf.mul(dy, gr), tf.mul(xc, xcScale)), shift);
+  return [dx, tf.mul(sumDyXc, r), sumDy];
 }
 
 /**

@@ -1,6 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { withOnePassBatchNorm } from '../../../src-main/engine/model/lean-layers';
+import { batchNormTraining, withOnePassBatchNorm } from '../../../src-main/engine/model/lean-layers';
+import { selectBackend } from '../../../src-main/engine/backends/select';
 import { useCpu } from '../../helpers/tiny-net';
 
 /** A batch norm layer on [2, 5, 3, 4] inputs with non-trivial γ, β and moving statistics. */
@@ -53,5 +54,45 @@ describe('one-pass training batch norm', () => {
     const dx = tf.grad((input: tf.Tensor) => tf.sum(lean.apply(input, { training: true }) as tf.Tensor))(x);
     dx.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  describe('on wasm, through the batch-norm kernels', () => {
+    afterAll(useCpu);
+
+    /** y, statistics and the three gradients of a weighted sum, as plain arrays. */
+    function run() {
+      return tf.tidy(() => {
+        // An offset mean and a spread much smaller than it: the variance must not cancel away.
+        const x = tf.add(tf.mul(tf.randomNormal([3, 4, 5, 6], 0, 1, 'float32', 11), 0.05), 40) as tf.Tensor4D;
+        const gamma = tf.tensor1d([1, 2, -0.5, 0.3, 1.1, 0.9]);
+        const beta = tf.tensor1d([0, 0.1, 0.2, -0.3, 0.4, 0]);
+        const w = tf.randomNormal([3, 4, 5, 6], 0, 1, 'float32', 12);
+        const { y, mean, variance } = batchNormTraining(x, gamma, beta, 1e-5);
+        const loss = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          const out = batchNormTraining(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+          tf.dispose([out.mean, out.variance]);
+          return tf.sum(tf.mul(out.y, w)) as tf.Scalar;
+        };
+        const grads = tf.grads(loss)([x, gamma, beta]);
+        const result = [y, mean, variance, ...grads].map((t) => Array.from(t.dataSync()));
+        tf.dispose([mean, variance]);
+        return result;
+      });
+    }
+
+    it('match the tf-ops formulation on the cpu backend', async () => {
+      await selectBackend('cpu');
+      const cpu = run();
+      await selectBackend('wasm');
+      const wasm = run();
+      const names = ['y', 'mean', 'variance', 'dx', 'dγ', 'dβ'];
+      cpu.forEach((ref, i) => {
+        const scale = Math.max(...ref.map(Math.abs));
+        const err = Math.max(...ref.map((v, j) => Math.abs(v - wasm[i][j])));
+        expect(err / scale, names[i]).toBeLessThan(2e-4);
+      });
+      // Not vacuous: the input gradient is far from zero.
+      expect(Math.max(...cpu[3].map(Math.abs))).toBeGreaterThan(0.1);
+    });
   });
 });
