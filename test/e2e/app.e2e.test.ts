@@ -165,10 +165,9 @@ describe('ExitLab in the browser mode', () => {
     await expect.poll(async () => Number(await page.getByLabel(/^Accuracy vs\. MMACs/).getAttribute('data-points'))).toBeGreaterThan(0);
     await page.getByLabel('test images').fill('16');
     await page.getByRole('button', { name: 'Evaluate' }).click();
-    // Either the evaluation's rows arrive or its error is shown as a sentence; never silence.
-    await expect
-      .poll(async () => (await page.getByLabel('robustness table').textContent())?.includes('16 images') || (await page.getByRole('alert').count()) > 0, { timeout: 120_000 })
-      .toBe(true);
+    // The evaluation runs in a child process and its rows replace the training-time figures.
+    await expect.poll(async () => (await page.getByLabel('robustness table').textContent()) ?? '', { timeout: 150_000 }).toMatch(/16 images/);
+    expect(await page.getByRole('alert').count()).toBe(0);
     await screenshot(page, '6-robustness');
   });
 

@@ -1,12 +1,12 @@
 // Each baseline trainer from the command line, on a tiny MSDNet and the synthetic set, through the
 // real engine process: `exitlab train --method X … --json` ends with a completed summary, and the
 // run store holds its training time (total and per epoch) for comparison with other methods.
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RunDetailSchema } from '../../src-shared/runs';
-import { main } from '../../src-main/cli/main';
+import { runCli } from '../helpers/cli';
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'exitlab-baselines-cli-'));
 afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
@@ -16,19 +16,7 @@ const TINY = [
   '--batch-size', '8', '--train-samples', '32', '--eval-samples', '8', '--max-batches', '2', '--epochs', '1', '--backend', 'wasm', '--seed', '3',
 ];
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await main([...argv, '--home', home]);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const cli = (...argv: string[]) => runCli(home, argv);
 const lastJson = (s: string) => JSON.parse(s.trim().split('\n').pop()!);
 
 describe('exitlab train with the baselines', () => {

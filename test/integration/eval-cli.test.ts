@@ -2,14 +2,14 @@
 // the full attack list (reduced AutoAttack, labelled as such) on the first 16 test images, the
 // ordering AutoAttack ≤ PGD-20 ≤ clean per exit, the report file, the store rows, the paper table,
 // the eval.run API handler (evaluation in a child process) and bad input that writes nothing.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TrainConfigSchema, type TrainConfigInput } from '../../src-shared/config';
 import { EvaluationReportSchema, PaperTableSchema } from '../../src-shared/evaluation';
 import { RunDetailSchema } from '../../src-shared/runs';
-import { main } from '../../src-main/cli/main';
+import { runCli } from '../helpers/cli';
 import { RunService } from '../../src-main/runs/service';
 import { evalHandlers } from '../../src-main/api/handlers/eval';
 import type { ApiContext } from '../../src-main/api/context';
@@ -23,21 +23,7 @@ const TINY: TrainConfigInput = {
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'exitlab-eval-'));
 const ids = { a: '', b: '' };
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await main([...argv, '--home', home]);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    stderr.mockRestore();
-  }
-}
+const cli = (...argv: string[]) => runCli(home, argv);
 const reportsOf = (id: string) => {
   const dir = path.join(home, 'runs', id, 'evaluations');
   return fs.existsSync(dir) ? fs.readdirSync(dir) : [];

@@ -1,7 +1,7 @@
 // `exitlab runs …` and `exitlab export` on runs trained on the synthetic set by the real engine:
 // list / show / compare / tag, export to ONNX and tfjs, bundles to another data folder (and a
 // corrupted bundle refused with nothing changed), resume of a stopped run, bad input.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,7 +9,7 @@ import * as zlib from 'node:zlib';
 import * as ort from 'onnxruntime-node';
 import { TrainConfigSchema, type TrainConfigInput } from '../../src-shared/config';
 import { RunComparisonSchema, RunDetailSchema, RunSummarySchema, ExportMetadataSchema } from '../../src-shared/runs';
-import { main } from '../../src-main/cli/main';
+import { runCli } from '../helpers/cli';
 import { RunService } from '../../src-main/runs/service';
 
 const TINY: TrainConfigInput = {
@@ -21,19 +21,7 @@ const temp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
 const home = temp('exitlab-cli-');
 const ids: Record<'a' | 'b' | 'stopped', string> = { a: '', b: '', stopped: '' };
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await main(argv.some((a) => a === '--home') ? argv : [...argv, '--home', home]);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const cli = (...argv: string[]) => runCli(home, argv);
 const json = (s: string) => JSON.parse(s.trim().split('\n').pop()!);
 
 beforeAll(async () => {

@@ -1,13 +1,13 @@
 // `exitlab eval`: robustness of a stored run, exit by exit and as an early-exit model, under a list
 // of attacks; writes an evaluation report into the run's folder and records it in the store.
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { describeZodError } from '../../../src-shared/config';
 import { DEFAULT_SWEEP, EVAL_ATTACKS, type EvaluationReport } from '../../../src-shared/evaluation';
 import { BackendUnavailableError } from '../../engine/backends/select';
 import { resolveHome } from '../../home';
 import { EvaluationError, evaluateRun } from '../../runs/evaluate-run';
-import { openStore, StoreError } from '../../store/run-store';
+import { StoreError } from '../../store/run-store';
+import { openStoreForCommand, parseOptions } from '../command-kit';
 import { CommandError, UsageError } from '../errors';
 
 export const summary = 'robustness of a trained run per exit and as an early-exit model (clean, FGSM, PGD, CW, AutoAttack)';
@@ -92,12 +92,7 @@ export function printReport(r: EvaluationReport, file: string): void {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const values = parseOptions(argv, OPTIONS);
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -118,13 +113,7 @@ export async function run(argv: string[]): Promise<number> {
   const sweep = values['sweep-eps'] !== undefined ? numbers('sweep-eps', values['sweep-eps']) : values.sweep ? DEFAULT_SWEEP : [];
 
   const home = resolveHome(values.home);
-  let store;
-  try {
-    store = openStore(home);
-  } catch (err) {
-    if (err instanceof StoreError) throw new CommandError(err.message);
-    throw err;
-  }
+  const store = openStoreForCommand(home);
   const progress = process.stderr.isTTY && !values.json;
   let last = '';
   try {

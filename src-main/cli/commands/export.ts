@@ -1,6 +1,5 @@
 // `exitlab export`: a stored run's network (whole, or one exit) as TensorFlow.js layers or ONNX,
 // with metadata.json (data set, normalisation, classes, exits and their FLOPs, robustness, config).
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import * as tf from '@tensorflow/tfjs';
 import { describeZodError } from '../../../src-shared/config';
@@ -8,7 +7,8 @@ import { EXPORT_FORMATS } from '../../../src-shared/runs';
 import { resolveHome } from '../../home';
 import { ExportError, exportRun } from '../../export/run-export';
 import { OnnxExportError } from '../../export/onnx';
-import { openStore, StoreError } from '../../store/run-store';
+import { StoreError } from '../../store/run-store';
+import { openStoreForCommand, parseOptions } from '../command-kit';
 import { CommandError, UsageError } from '../errors';
 
 export const summary = 'export a trained run (whole network or one exit) as TensorFlow.js layers or ONNX, with metadata';
@@ -32,12 +32,7 @@ const OPTIONS = {
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const values = parseOptions(argv, OPTIONS);
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -52,13 +47,7 @@ export async function run(argv: string[]): Promise<number> {
   // Inference on a few tensors: the pure-JS backend needs nothing installed and is exact enough.
   await tf.setBackend('cpu');
   const home = resolveHome(values.home);
-  let store;
-  try {
-    store = openStore(home);
-  } catch (err) {
-    if (err instanceof StoreError) throw new CommandError(err.message);
-    throw err;
-  }
+  const store = openStoreForCommand(home);
   try {
     const result = await exportRun(home, store, {
       runId: values.run, format: values.format as 'tfjs' | 'onnx', exit, out: values.out, checkpoint: (values.checkpoint as 'best' | 'last' | undefined) ?? null,

@@ -1,10 +1,10 @@
 // `exitlab table`: the paper-style comparison (methods × attacks, plus training time) of a set of
 // runs, from each run's latest evaluation report, as Markdown or JSON.
-import { parseArgs } from 'node:util';
 import { resolveHome } from '../../home';
 import { buildPaperTable, paperTableMarkdown, parseView } from '../../engine/eval/paper-table';
 import { listReports } from '../../runs/evaluate-run';
-import { openStore, StoreError } from '../../store/run-store';
+import { StoreError } from '../../store/run-store';
+import { openStoreForCommand, parseOptions } from '../command-kit';
 import { CommandError, UsageError } from '../errors';
 
 export const summary = 'paper-style table of runs × attacks with training time, from their latest evaluations (Markdown or JSON)';
@@ -20,12 +20,7 @@ const HELP = `usage: exitlab table --runs <id,id,...> [options]
 const OPTIONS = { runs: { type: 'string' }, view: { type: 'string' }, format: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const values = parseOptions(argv, OPTIONS);
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -41,13 +36,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError((err as Error).message);
   }
   const home = resolveHome(values.home);
-  let store;
-  try {
-    store = openStore(home);
-  } catch (err) {
-    if (err instanceof StoreError) throw new CommandError(err.message);
-    throw err;
-  }
+  const store = openStoreForCommand(home);
   try {
     const details = store.getRuns([...new Set(ids)]);
     if (view.kind === 'exit') {
