@@ -17,7 +17,6 @@ import { EvalRequestSchema, EvaluationReportSchema, type EvalRequestInput, type 
 import type { Evaluation, EvaluationInput, RunDetail } from '../../src-shared/runs';
 import { locateDataset, readDatasetManifest } from '../datasets/catalog';
 import { readSplit } from '../datasets/store';
-import { selectBackend } from '../engine/backends/select';
 import { AA_STANDARD } from '../engine/attacks/autoattack';
 import type { AttackSettings } from '../engine/eval/attack-specs';
 import { exitCosts } from '../engine/eval/early-exit';
@@ -118,6 +117,9 @@ export function runNetwork(home: string, detail: RunDetail, kind: 'last' | 'best
 export async function computeEvaluation(home: string, prepared: PreparedEvaluation, onProgress: EvalProgressFn = () => {}): Promise<EvaluationReport> {
   const { request, detail } = prepared;
   const t0 = performance.now();
+  // Imported here: loading it registers the wasm backend, which must not happen in the process that
+  // serves the UI (its own small tf work, model summaries and exports, runs on the cpu backend).
+  const { selectBackend } = await import('../engine/backends/select');
   const backend = await selectBackend(request.backend);
   onProgress({ fraction: 0, message: `loading run ${detail.summary.id} (${request.checkpoint} checkpoint) on ${backend.backend}` });
   const { net, dataset, epoch } = runNetwork(home, detail, request.checkpoint);
