@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
+      'test/renderer/vitest.config.mts',
       {
         test: {
           name: 'node',

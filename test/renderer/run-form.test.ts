@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { defaultForm, exitCount, validateForm } from '../../src-renderer/src/lib/run-form';
+
+describe('the New run form', () => {
+  it('turns the defaults into a valid configuration of the paper method', () => {
+    const { config, errors } = validateForm(defaultForm());
+    expect(errors).toEqual({});
+    expect(config).toMatchObject({ method: 'fgsm-me', dataset: 'synthetic', eps: 8 });
+    expect(config!.lambda).toHaveLength(7);
+  });
+
+  it('flags each bad field by its path, and blocks the run', () => {
+    const form = defaultForm();
+    form.epochs = 0;
+    form.eps = -1;
+    const { config, errors } = validateForm(form);
+    expect(config).toBeNull();
+    expect(Object.keys(errors).sort()).toEqual(['epochs', 'eps']);
+  });
+
+  it('checks λ against the exit count and the warm-up against the epochs', () => {
+    const form = defaultForm();
+    form.lambda = [0.1, 0.1];
+    expect(validateForm(form).errors.lambda).toMatch(/λ has 2 value\(s\) but the model has 7 exit\(s\)/);
+    form.lambda = new Array(exitCount(form)).fill(0.1);
+    form.lambdaWarmupEpochs = form.epochs + 1;
+    expect(validateForm(form).errors.lambdaWarmupEpochs).toMatch(/warm-up/);
+  });
+
+  it('single-exit methods and models have one λ', () => {
+    expect(exitCount({ ...defaultForm(), method: 'fgsm' })).toBe(1);
+    const form = defaultForm();
+    form.model = { ...form.model, exits: 'last' };
+    expect(exitCount(form)).toBe(1);
+  });
+});
