@@ -1,8 +1,8 @@
-// `npm run bench [-- --json] [--backend wasm] [--batch 64] [--steps 2] [--methods standard,fgsm-me,pgd-10]`
+// `npm run bench [-- --json] [--backend wasm] [--batch 64] [--steps 2] [--methods standard,fgsm-me,pgd-10] [--eval-samples 4]`
 //
 // Training throughput of the reference CIFAR MSDNet per method, where one step's time goes (per
-// kernel), the wasm Conv2DBackpropFilter kernel against the cpu backend's, and the input pipeline
-// against the engine it feeds. Long by design: never part of the test suite.
+// kernel), the wasm Conv2DBackpropFilter kernel against the cpu backend's, the input pipeline
+// against the engine it feeds, and evaluation throughput under PGD-20 and AutoAttack. Long by design: never part of the test suite.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,7 +11,10 @@ import { BackendSchema } from '../../src-shared/config';
 import { selectBackend } from '../../src-main/engine/backends/select';
 import { openDataset } from '../../src-main/datasets/catalog';
 import { measurePipeline } from '../../src-main/datasets/throughput';
-import { makeStepRig } from './lib/training-step';
+import { evaluateRobustness, type ImageSet } from '../../src-main/engine/eval/robustness';
+import { DEFAULT_SETTINGS } from '../../src-main/engine/eval/attack-specs';
+import { buildMsdnet } from '../../src-main/engine/model/msdnet';
+import { makeStepRig, REFERENCE_MODEL } from './lib/training-step';
 import { formatProfile, profileKernels, type KernelRow } from './lib/kernel-profile';
 
 interface Options {
@@ -20,10 +23,12 @@ interface Options {
   batch: number;
   steps: number;
   methods: string[];
+  /** Images attacked in the evaluation throughput runs (0 skips them). */
+  evalSamples: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { json: false, backend: 'wasm', batch: 64, steps: 2, methods: ['standard', 'fgsm-me', 'pgd-10'] };
+  const o: Options = { json: false, backend: 'wasm', batch: 64, steps: 2, methods: ['standard', 'fgsm-me', 'pgd-10'], evalSamples: 4 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -36,6 +41,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--batch') o.batch = positive(a, value());
     else if (a === '--steps') o.steps = positive(a, value());
     else if (a === '--methods') o.methods = value().split(',');
+    else if (a === '--eval-samples') o.evalSamples = Number(value());
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -154,6 +160,36 @@ async function benchFilterKernel(backend: string, log: (s: string) => void) {
   return rows;
 }
 
+/**
+ * Evaluation throughput of PGD-20 and standard AutoAttack (ε = 8/255, against the average of the
+ * exits' losses) on the reference MSDNet. The weights are random, so the labels are the network's
+ * own last-exit predictions: every image starts correctly classified there. An untrained network's
+ * last exit barely reacts to its input, so no attack fools it and every AutoAttack component spends
+ * its whole budget on every image: the figure is AutoAttack's worst case (a trained, non-robust
+ * model drops out of the ensemble early and is much faster).
+ */
+async function benchEvaluation(samples: number, log: (s: string) => void) {
+  const net = buildMsdnet(REFERENCE_MODEL, { numClasses: 10, mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26], seed: 3 });
+  try {
+    const x = tf.randomUniform([samples, 32, 32, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const logits = net.forward(x, false);
+    const y = (await tf.argMax(logits[logits.length - 1], 1).data()) as Int32Array;
+    const images: ImageSet = { x: (await x.data()) as Float32Array, y: Int32Array.from(y), count: samples, shape: [32, 32, 3] };
+    tf.dispose([x, logits]);
+    const outcome = await evaluateRobustness(net, images, { ...images, count: 0 }, {
+      eps: 8 / 255, attacks: ['pgd20', 'aa'], target: { kind: 'average' }, settings: DEFAULT_SETTINGS,
+      budgets: [], costs: net.summary.perExit.map((e) => e.macs), batchSize: samples, seed: 1,
+    });
+    return outcome.attacks.map((a) => {
+      const row = { attack: a.label, samples, seconds: a.seconds, imagesPerSecond: samples / a.seconds, lastExitAccuracy: a.perExit[a.perExit.length - 1], worstCase: a.perExit[a.perExit.length - 1] === 1 };
+      log(`evaluation ${row.attack}: ${row.seconds.toFixed(1)} s for ${samples} images, ${row.imagesPerSecond.toFixed(2)} img/s (last exit ${(100 * row.lastExitAccuracy).toFixed(0)}% robust)`);
+      return row;
+    });
+  } finally {
+    net.layersModel.dispose();
+  }
+}
+
 /** The input pipeline alone on the synthetic set, in a throw-away data folder. */
 async function benchPipeline(batch: number) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'exitlab-bench-'));
@@ -182,6 +218,7 @@ async function main(): Promise<void> {
   const consumer = results.find((r) => r.method === 'fgsm-me') ?? results[0];
   const pipelineRatio = consumer ? pipeline.imagesPerSecond / consumer.imagesPerSecond : null;
   log(`input pipeline: ${pipeline.imagesPerSecond.toFixed(0)} img/s (${pipeline.msPerBatch.toFixed(2)} ms per batch of ${o.batch})${pipelineRatio ? `, ×${pipelineRatio.toFixed(0)} the ${consumer.method} step's rate` : ''}`);
+  const evaluation = o.evalSamples > 0 ? await benchEvaluation(o.evalSamples, log) : [];
   const filterKernel = await benchFilterKernel(tf.getBackend(), log);
 
   const out = {
@@ -192,6 +229,7 @@ async function main(): Promise<void> {
     results: results.map(({ kernels, ...r }) => r),
     kernelProfiles: Object.fromEntries(results.map((r) => [r.method, r.kernels])),
     inputPipeline: { ...pipeline, consumer: consumer?.method ?? null, timesFasterThanConsumer: pipelineRatio },
+    evaluation,
     conv2dBackpropFilter: filterKernel,
   };
   if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
