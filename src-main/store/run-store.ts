@@ -111,46 +111,55 @@ export class RunStore {
 
   upsertDataset(manifest: DatasetManifest): void {
     const m = DatasetManifestSchema.parse(manifest);
-    this.db.transaction(() => this.s.upsertDataset.run({ id: m.id, name: m.name, source: m.source, manifest: JSON.stringify(m), at: now() }))();
+    this.write(() => this.s.upsertDataset.run({ id: m.id, name: m.name, source: m.source, manifest: JSON.stringify(m), at: now() }));
+  }
+
+  /**
+   * A write transaction, begun IMMEDIATE: it takes the write lock before reading, so a second
+   * process writing to the same data folder makes it wait (busy_timeout) instead of failing with
+   * SQLITE_BUSY when a deferred read transaction tries to upgrade.
+   */
+  private write<T>(body: () => T): T {
+    return this.db.transaction(body).immediate();
   }
 
   createRun(run: NewRun): void {
     const id = RunIdSchema.parse(run.id);
     const config = TrainConfigSchema.parse(run.config);
-    this.db.transaction(() => {
+    this.write(() => {
       if (this.s.runExists.get(id)) throw new StoreError(`a run with id '${id}' already exists`);
       this.s.insertRun.run({
         id, name: RunNameSchema.parse(run.name ?? ''), dataset: config.dataset, method: config.method, model: describeModel(config.model), backend: config.backend,
         config: JSON.stringify(config), codeVersion: run.codeVersion, seed: config.seed, epochs: config.epochs,
         status: 'queued', createdAt: run.createdAt ?? now(), ownerPid: run.ownerPid ?? null, heartbeat: now(),
       });
-    })();
+    });
   }
 
   /** The engine started (or restarted after a resume): it owns the run from here. */
   recordStarted(id: string, started: StartedRun): void {
     const summary = ModelSummarySchema.parse(started.modelSummary);
-    this.db.transaction(() => {
+    this.write(() => {
       this.requireRun(id);
       this.s.discardEpochsFrom.run(id, started.startEpoch);
       this.s.markStarted.run({ id, backendUsed: started.backendUsed, summary: JSON.stringify(summary), at: now(), ownerPid: started.ownerPid });
       this.s.refreshProgress.run({ id });
-    })();
+    });
   }
 
   setStatus(id: string, status: RunStatus): void {
-    this.db.transaction(() => {
+    this.write(() => {
       this.requireRun(id);
       this.s.setStatus.run({ id, status, at: now() });
-    })();
+    });
   }
 
   /** Records an owner's claim on a queued or interrupted run before its engine starts again. */
   claim(id: string, ownerPid: number): void {
-    this.db.transaction(() => {
+    this.write(() => {
       this.requireRun(id);
       this.s.claim.run({ id, ownerPid, at: now() });
-    })();
+    });
   }
 
   heartbeat(id: string): void {
@@ -160,7 +169,7 @@ export class RunStore {
   /** Idempotent on (run, epoch): a replayed epoch replaces its earlier record. */
   recordEpoch(id: string, metrics: EpochMetrics): void {
     const m = EpochMetricsSchema.parse(metrics);
-    this.db.transaction(() => {
+    this.write(() => {
       this.requireRun(id);
       this.s.upsertEpoch.run({
         id, epoch: m.epoch, lr: m.lr, seconds: m.seconds, ips: m.imagesPerSecond, probe: m.probe ? JSON.stringify(m.probe) : null,
@@ -169,24 +178,24 @@ export class RunStore {
       this.s.deleteEpochExits.run(id, m.epoch);
       for (const e of m.exits) this.s.insertExit.run(exitParams(id, m.epoch, e));
       this.s.refreshProgress.run({ id });
-    })();
+    });
   }
 
   recordCheckpoint(id: string, ckpt: Omit<CheckpointRecord, 'writtenAt'> & { writtenAt?: string }): void {
-    this.db.transaction(() => {
+    this.write(() => {
       this.requireRun(id);
       this.s.upsertCheckpoint.run({ id, kind: ckpt.kind, epoch: ckpt.epoch, path: ckpt.path, at: ckpt.writtenAt ?? now() });
-    })();
+    });
   }
 
   finishRun(id: string, end: FinishedRun): void {
-    this.db.transaction(() => {
+    this.write(() => {
       this.requireRun(id);
       this.s.finish.run({
         id, status: end.status, at: now(), seconds: end.seconds ?? null, epochsDone: end.epochsDone ?? null,
         failureKind: end.failure?.kind ?? null, failureMessage: end.failure?.message ?? null,
       });
-    })();
+    });
   }
 
   /**
@@ -194,7 +203,7 @@ export class RunStore {
    * not sent a heartbeat for `staleMs` (a reused process id then does not keep a dead run alive).
    */
   markInterrupted(isAlive: (pid: number) => boolean, staleMs: number): string[] {
-    return this.db.transaction(() => {
+    return this.write(() => {
       const rows = this.s.activeRuns.all() as Array<Pick<RunRow, 'id' | 'owner_pid' | 'heartbeat_at'>>;
       const cutoff = Date.now() - staleMs;
       const dead = rows.filter((r) => r.owner_pid === null || !isAlive(r.owner_pid) || !r.heartbeat_at || Date.parse(r.heartbeat_at) < cutoff);
@@ -205,75 +214,75 @@ export class RunStore {
         });
       }
       return dead.map((r) => r.id);
-    }).immediate();
+    });
   }
 
   addEvaluation(id: string, input: EvaluationInput): number {
     const e = EvaluationInputSchema.parse(input);
-    return this.db.transaction(() => {
+    return this.write(() => {
       this.requireRun(id);
       return this.insertEvaluation(id, e, now());
-    })();
+    });
   }
 
   /** Several evaluation records (e.g. one per attack of an evaluation) and an optional artefact, in one transaction. */
   addEvaluations(id: string, inputs: EvaluationInput[], artefact?: { kind: string; path: string; meta?: Record<string, unknown> }): number[] {
     const parsed = inputs.map((e) => EvaluationInputSchema.parse(e));
-    return this.db.transaction(() => {
+    return this.write(() => {
       this.requireRun(id);
       const at = now();
       const ids = parsed.map((e) => this.insertEvaluation(id, e, at));
       if (artefact) this.s.insertArtefact.run({ id, kind: artefact.kind, path: artefact.path, at, meta: JSON.stringify(artefact.meta ?? {}) });
       return ids;
-    })();
+    });
   }
 
   addArtefact(id: string, artefact: { kind: string; path: string; meta?: Record<string, unknown> }): number {
-    return this.db.transaction(() => {
+    return this.write(() => {
       this.requireRun(id);
       return Number(this.s.insertArtefact.run({ id, kind: artefact.kind, path: artefact.path, at: now(), meta: JSON.stringify(artefact.meta ?? {}) }).lastInsertRowid);
-    })();
+    });
   }
 
   /** Adds and removes tags; returns the run's tags afterwards. */
   tag(id: string, add: string[], remove: string[] = []): string[] {
     const plus = add.map((t) => TagSchema.parse(t));
     const minus = remove.map((t) => TagSchema.parse(t));
-    return this.db.transaction(() => {
+    return this.write(() => {
       this.requireRun(id);
       for (const t of plus) this.s.insertTag.run(id, t);
       for (const t of minus) this.s.deleteTag.run(id, t);
       return (this.s.tagsOf.all(id) as Array<{ tag: string }>).map((r) => r.tag);
-    })();
+    });
   }
 
   rename(id: string, name: string): void {
     const n = RunNameSchema.parse(name);
-    this.db.transaction(() => {
+    this.write(() => {
       this.requireRun(id);
       this.s.rename.run(n, id);
-    })();
+    });
   }
 
   setNote(id: string, text: string): void {
-    this.db.transaction(() => {
+    this.write(() => {
       this.requireRun(id);
       if (text.trim() === '') this.s.deleteNote.run(id);
       else this.s.upsertNote.run({ id, text, at: now() });
-    })();
+    });
   }
 
   deleteRun(id: string): void {
-    this.db.transaction(() => {
+    this.write(() => {
       this.requireRun(id);
       this.s.deleteRun.run(id);
-    })();
+    });
   }
 
   /** Inserts a whole run (from a bundle) in one transaction; evaluation and artefact ids are renumbered. */
   importRun(detail: RunDetail): void {
     const { summary: r, config } = detail;
-    this.db.transaction(() => {
+    this.write(() => {
       if (this.s.runExists.get(r.id)) throw new StoreError(`a run with id '${r.id}' already exists in this data folder (delete it first to replace it)`);
       if (detail.dataset && !this.s.getDataset.get(detail.dataset.id)) {
         const m = detail.dataset;
@@ -303,7 +312,7 @@ export class RunStore {
       for (const a of detail.artefacts) this.s.insertArtefact.run({ id: r.id, kind: a.kind, path: a.path, at: a.createdAt, meta: JSON.stringify(a.meta) });
       for (const t of r.tags) this.s.insertTag.run(r.id, t);
       if (detail.notes) this.s.upsertNote.run({ id: r.id, text: detail.notes, at: now() });
-    })();
+    });
   }
 
   // ---- reads -----------------------------------------------------------------------------------

@@ -6,12 +6,16 @@ import * as path from 'node:path';
 import { openStore } from '../../src-main/store/run-store';
 import { tempHome } from '../unit/store/fixtures';
 
+function startWriter(home: string, runs: number, epochs: number, prefix: string): Promise<number | null> {
+  const writer = fork(path.join(__dirname, 'store-writer.fixture.ts'), [home, String(runs), String(epochs), prefix], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  return new Promise((resolve) => writer.on('exit', (code) => resolve(code)));
+}
+
 describe('store under a concurrent writer', () => {
   it('readers see whole writes only', async () => {
     const home = tempHome();
     openStore(home).close();
-    const writer = fork(path.join(__dirname, 'store-writer.fixture.ts'), [home, '4', '40'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
-    const exited = new Promise<number | null>((resolve) => writer.on('exit', (code) => resolve(code)));
+    const exited = startWriter(home, 4, 40, 'w');
     let running = true;
     void exited.then(() => { running = false; });
 
@@ -40,5 +44,20 @@ describe('store under a concurrent writer', () => {
     expect(checks).toBeGreaterThan(0);
     // The reader really overlapped the writer (else the test proves nothing).
     expect(sawPartialRun).toBe(true);
+  });
+
+  it("two processes recording runs at once both succeed (each waits for the other's write lock)", async () => {
+    const home = tempHome();
+    openStore(home).close();
+    // Two trainings started from two terminals on one data folder.
+    const codes = await Promise.all([startWriter(home, 3, 30, 'a'), startWriter(home, 3, 30, 'b')]);
+    expect(codes).toEqual([0, 0]);
+    const store = openStore(home);
+    try {
+      expect(store.listRuns().map((r) => r.id).sort()).toEqual(['a0', 'a1', 'a2', 'b0', 'b1', 'b2']);
+      for (const r of store.listRuns()) expect(store.getRun(r.id).epochs).toHaveLength(30);
+    } finally {
+      store.close();
+    }
   });
 });
