@@ -14,6 +14,8 @@ export class ExportError extends Error {}
 
 export interface LoadedRunModel {
   model: tf.LayersModel;
+  /** Names of the exits' fully connected layers, in exit order. */
+  fcLayerNames: string[];
   summary: ModelSummary;
   dataset: DatasetManifest;
   checkpoint: { kind: 'last' | 'best'; epoch: number; batchesDone: number };
@@ -38,14 +40,14 @@ export function loadRunModel(home: string, detail: RunDetail, kind: 'last' | 'be
   } catch (err) {
     throw new ExportError(`cannot read the ${kind} checkpoint of run '${id}': ${(err as Error).message}`);
   }
-  const { model, summary } = buildMsdnetLayers(detail.config.model, dataset.classes.length, detail.config.seed);
+  const { model, fcLayers, summary } = buildMsdnetLayers(detail.config.model, dataset.classes.length, detail.config.seed);
   try {
     loadWeightsInto(model, ckpt.weights);
   } catch (err) {
     model.dispose();
     throw new ExportError(`the ${kind} checkpoint of run '${id}' does not fit its configuration: ${(err as Error).message}`);
   }
-  return { model, summary, dataset, checkpoint: { kind, epoch: ckpt.epoch, batchesDone: ckpt.batchesDone } };
+  return { model, fcLayerNames: fcLayers.map((l) => l.name), summary, dataset, checkpoint: { kind, epoch: ckpt.epoch, batchesDone: ckpt.batchesDone } };
 }
 
 /** The network from the input to exit `index` (0-based): only the layers on that path. */

@@ -94,22 +94,16 @@ function toImages(images: Uint8Array, labels: Uint8Array, start: number, count: 
 }
 
 /** The loaded network of a run as the attacks see it: pixels in [0,1] in, logits per exit out. */
-export function runNetwork(home: string, detail: RunDetail, kind: 'last' | 'best'): { net: MultiExitNet; dataset: DatasetManifest; epoch: number } {
+function runNetwork(home: string, detail: RunDetail, kind: 'last' | 'best', dataset: DatasetManifest): { net: MultiExitNet; dataset: DatasetManifest; epoch: number } {
   let loaded;
   try {
-    loaded = loadRunModel(home, detail, kind, () => {
-      try {
-        return readDatasetManifest(home, detail.config.dataset);
-      } catch {
-        return null;
-      }
-    });
+    // prepareEvaluation has already found the run's data set.
+    loaded = loadRunModel(home, detail, kind, () => dataset);
   } catch (err) {
     if (err instanceof ExportError) throw new EvaluationError(err.message);
     throw err;
   }
-  const fcNames = loaded.model.layers.map((l) => l.name).filter((n) => /^exit\d+_fc$/.test(n)).sort((a, b) => Number(a.slice(4, -3)) - Number(b.slice(4, -3)));
-  const net = wrapLayersModel(loaded.model, fcNames, { mean: loaded.dataset.mean, std: loaded.dataset.std, numClasses: loaded.dataset.classes.length }, loaded.summary);
+  const net = wrapLayersModel(loaded.model, loaded.fcLayerNames, { mean: loaded.dataset.mean, std: loaded.dataset.std, numClasses: loaded.dataset.classes.length }, loaded.summary);
   return { net, dataset: loaded.dataset, epoch: loaded.checkpoint.epoch };
 }
 
@@ -122,7 +116,7 @@ export async function computeEvaluation(home: string, prepared: PreparedEvaluati
   const { selectBackend } = await import('../engine/backends/select');
   const backend = await selectBackend(request.backend);
   onProgress({ fraction: 0, message: `loading run ${detail.summary.id} (${request.checkpoint} checkpoint) on ${backend.backend}` });
-  const { net, dataset, epoch } = runNetwork(home, detail, request.checkpoint);
+  const { net, dataset, epoch } = runNetwork(home, detail, request.checkpoint, prepared.dataset);
   try {
     const target = parseTarget(request.target, net.exitCount);
     const { dir, manifest } = locateDataset(home, dataset.id);

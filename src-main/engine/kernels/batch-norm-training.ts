@@ -8,7 +8,6 @@
 // registers instead of a per-channel array: about twice as fast as a plain row-by-row loop in V8.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { KernelOverride } from './override';
 
 export const BN_TRAINING = 'ExitLabBatchNormTraining';
 export const BN_TRAINING_GRAD = 'ExitLabBatchNormTrainingGrad';
@@ -142,7 +141,5 @@ function batchNormTrainingGrad(args: Args): tf.TensorInfo[] {
   return [dxOut, dScaleOut, dOffsetOut];
 }
 
-const newKernel = (kernelName: string, fn: (args: Args) => tf.TensorInfo[]): KernelOverride => ({ kernelName, make: () => fn as never });
-
-export const batchNormTrainingKernel = newKernel(BN_TRAINING, batchNormTraining);
-export const batchNormTrainingGradKernel = newKernel(BN_TRAINING_GRAD, batchNormTrainingGrad);
+export const batchNormTrainingConfig: tf.KernelConfig = { kernelName: BN_TRAINING, backendName: 'wasm', kernelFunc: batchNormTraining as unknown as tf.KernelFunc };
+export const batchNormTrainingGradConfig: tf.KernelConfig = { kernelName: BN_TRAINING_GRAD, backendName: 'wasm', kernelFunc: batchNormTrainingGrad as unknown as tf.KernelFunc };

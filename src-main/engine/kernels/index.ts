@@ -6,22 +6,23 @@ import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { castOverride, concatOverride, identityOverride, splitVOverride } from './memory-kernels';
 import { meanOverride, sumOverride } from './reductions';
 import { fusedBatchNormGradConfig } from './batch-norm-grad';
-import { batchNormTrainingGradKernel, batchNormTrainingKernel } from './batch-norm-training';
+import { batchNormTrainingConfig, batchNormTrainingGradConfig } from './batch-norm-training';
 import { installWasmKernel, type KernelOverride } from './override';
 
-const replacing = (config: tf.KernelConfig): KernelOverride => ({ kernelName: config.kernelName, make: () => config.kernelFunc as never });
+// A whole kernel of our own: it replaces the built-in of that name, if wasm has one.
+const ownKernel = (config: tf.KernelConfig): KernelOverride => ({ kernelName: config.kernelName, make: () => config.kernelFunc as never });
 
 const WASM_KERNELS: KernelOverride[] = [
-  replacing(conv2DBackpropFilterConfig),
-  replacing(conv2DBackpropInputConfig),
+  ownKernel(conv2DBackpropFilterConfig),
+  ownKernel(conv2DBackpropInputConfig),
   identityOverride,
   castOverride,
   concatOverride,
   splitVOverride,
   sumOverride,
   meanOverride,
-  batchNormTrainingKernel,
-  batchNormTrainingGradKernel,
+  ownKernel(batchNormTrainingConfig),
+  ownKernel(batchNormTrainingGradConfig),
 ];
 
 export function registerWasmKernels(): void {
