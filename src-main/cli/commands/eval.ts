@@ -92,11 +92,8 @@ export function printReport(r: EvaluationReport, file: string): void {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const values = parseOptions(argv, OPTIONS);
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const values = parseOptions(argv, OPTIONS, HELP);
+  if (!values) return 0;
   if (!values.run) throw new UsageError('--run <id> is required');
   const attacks = (values.attacks ?? 'clean,fgsm,pgd20,cw,aa').split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = attacks.filter((a) => !EVAL_ATTACKS.includes(a as never));

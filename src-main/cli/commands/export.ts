@@ -32,11 +32,8 @@ const OPTIONS = {
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
-  const values = parseOptions(argv, OPTIONS);
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const values = parseOptions(argv, OPTIONS, HELP);
+  if (!values) return 0;
   if (!values.run) throw new UsageError('--run <id> is required');
   if (!values.format || !EXPORT_FORMATS.includes(values.format as never)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}`);
   if (!values.out) throw new UsageError('--out <dir> is required');

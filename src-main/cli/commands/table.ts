@@ -20,11 +20,8 @@ const HELP = `usage: exitlab table --runs <id,id,...> [options]
 const OPTIONS = { runs: { type: 'string' }, view: { type: 'string' }, format: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
 
 export async function run(argv: string[]): Promise<number> {
-  const values = parseOptions(argv, OPTIONS);
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const values = parseOptions(argv, OPTIONS, HELP);
+  if (!values) return 0;
   const ids = (values.runs ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (!ids.length) throw new UsageError('--runs <id,id,...> is required');
   const format = values.json ? 'json' : (values.format ?? 'md');
