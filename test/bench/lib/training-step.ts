@@ -1,7 +1,7 @@
 // One training step of a method on the reference CIFAR MSDNet, done by the trainer's own step
 // (craft → loss under variableGrads → SGD update), on a fixed random batch.
 import * as tf from '@tensorflow/tfjs';
-import { METHODS, ModelConfigSchema, type Method, type ModelConfig } from '../../../src-shared/config';
+import { METHODS, ModelConfigSchema, TrainConfigSchema, type ModelConfig } from '../../../src-shared/config';
 import { buildMsdnet } from '../../../src-main/engine/model/msdnet';
 import type { MultiExitNet } from '../../../src-main/engine/model/multi-exit';
 import { createMethod } from '../../../src-main/engine/train/methods';
@@ -10,12 +10,12 @@ import { trainStep } from '../../../src-main/engine/train/step';
 import { paperLambda } from '../../../src-main/engine/train/schedules';
 import { SgdMomentum } from '../../../src-main/engine/train/optimizer';
 
-/** `standard`, `fgsm-me`, … (the engine's methods with default parameters), or `pgd-<k>` for PGD-AT with k steps. */
+/** `standard`, `fgsm-me`, … (the engine's methods with the configuration's default parameters), or `pgd-<k>` for PGD-AT with k steps. */
 export function methodByName(name: string): TrainingMethod {
   const pgdMatch = /^pgd-(\d+)$/.exec(name);
-  if (pgdMatch) return createMethod({ method: 'pgd-at', pgdSteps: Number(pgdMatch[1]), tradesBeta: 6, freeReplays: 8 });
+  if (pgdMatch) return createMethod(TrainConfigSchema.parse({ method: 'pgd-at', pgdSteps: Number(pgdMatch[1]) }));
   if (!(METHODS as readonly string[]).includes(name)) throw new Error(`unknown training method ${name} (${METHODS.join(', ')}, pgd-<k>)`);
-  return createMethod({ method: name as Method, pgdSteps: 10, tradesBeta: 6, freeReplays: 8 });
+  return createMethod(TrainConfigSchema.parse({ method: name }));
 }
 
 export interface StepRig {

@@ -1,4 +1,4 @@
-import { METHODS, type Method, type TrainConfig } from '../../../../src-shared/config';
+import { METHODS, TrainConfigSchema, type Method, type TrainConfig } from '../../../../src-shared/config';
 import type { TrainingMethod } from './types';
 import { standard } from './standard';
 import { fgsmMultiExit } from './fgsm-me';
@@ -28,5 +28,5 @@ export function createMethod(p: MethodParams): TrainingMethod {
 
 /** Every method with its default parameters (for defaults and benchmarks; runs use createMethod). */
 export const TRAINING_METHODS = Object.fromEntries(
-  METHODS.map((method) => [method, createMethod({ method, pgdSteps: 10, tradesBeta: 6, freeReplays: 8 })]),
+  METHODS.map((method) => [method, createMethod(TrainConfigSchema.parse({ method }))]),
 ) as Record<Method, TrainingMethod>;
