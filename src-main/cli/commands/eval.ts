@@ -1,14 +1,11 @@
 // `exitlab eval`: robustness of a stored run, exit by exit and as an early-exit model, under a list
 // of attacks; writes an evaluation report into the run's folder and records it in the store.
-import { z } from 'zod';
-import { describeZodError } from '../../../src-shared/config';
 import { DEFAULT_SWEEP, EVAL_ATTACKS, type EvaluationReport } from '../../../src-shared/evaluation';
 import { BackendUnavailableError } from '../../engine/backends/select';
 import { resolveHome } from '../../home';
 import { EvaluationError, evaluateRun } from '../../runs/evaluate-run';
-import { StoreError } from '../../store/run-store';
-import { openStoreForCommand, parseOptions } from '../command-kit';
-import { CommandError, UsageError } from '../errors';
+import { parseOptions, withCommandStore } from '../command-kit';
+import { UsageError } from '../errors';
 
 export const summary = 'robustness of a trained run per exit and as an early-exit model (clean, FGSM, PGD, CW, AutoAttack)';
 
@@ -94,7 +91,8 @@ export function printReport(r: EvaluationReport, file: string): void {
 export async function run(argv: string[]): Promise<number> {
   const values = parseOptions(argv, OPTIONS, HELP);
   if (!values) return 0;
-  if (!values.run) throw new UsageError('--run <id> is required');
+  const runId = values.run;
+  if (!runId) throw new UsageError('--run <id> is required');
   const attacks = (values.attacks ?? 'clean,fgsm,pgd20,cw,aa').split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = attacks.filter((a) => !EVAL_ATTACKS.includes(a as never));
   if (unknown.length || !attacks.length) throw new UsageError(`unknown attack${unknown.length > 1 ? 's' : ''} '${unknown.join("', '")}' (attacks: ${EVAL_ATTACKS.join(', ')})`);
@@ -110,21 +108,13 @@ export async function run(argv: string[]): Promise<number> {
   const sweep = values['sweep-eps'] !== undefined ? numbers('sweep-eps', values['sweep-eps']) : values.sweep ? DEFAULT_SWEEP : [];
 
   const home = resolveHome(values.home);
-  const store = openStoreForCommand(home);
   const progress = process.stderr.isTTY && !values.json;
   let last = '';
-  try {
+  return withCommandStore(home, [EvaluationError, BackendUnavailableError], async (store) => {
     // The run's own ε is the natural default: its robustness at the radius it was trained for.
-    if (eps === undefined) {
-      try {
-        eps = store.getRun(values.run).config.eps || 8;
-      } catch (err) {
-        if (err instanceof StoreError) throw new CommandError(err.message);
-        throw err;
-      }
-    }
+    eps ??= store.getRun(runId).config.eps || 8;
     const result = await evaluateRun(home, store, {
-      runId: values.run, attacks: attacks as never, samples, eps, target: values.target, checkpoint: values.checkpoint as 'last' | 'best' | undefined,
+      runId, attacks: attacks as never, samples, eps, target: values.target, checkpoint: values.checkpoint as 'last' | 'best' | undefined,
       budgets, calibrationSamples: whole('calibration', values.calibration, 0), sweep, backend: values.backend as never, seed: whole('seed', values.seed, 0),
       batchSize: whole('batch-size', values['batch-size'], 1),
       settings: {
@@ -141,11 +131,5 @@ export async function run(argv: string[]): Promise<number> {
     if (values.json) console.log(JSON.stringify({ file: result.file, report: result.report }));
     else printReport(result.report, result.file);
     return 0;
-  } catch (err) {
-    if (err instanceof StoreError || err instanceof EvaluationError || err instanceof BackendUnavailableError) throw new CommandError(err.message);
-    if (err instanceof z.ZodError) throw new UsageError(describeZodError(err));
-    throw err;
-  } finally {
-    store.close();
-  }
+  });
 }

@@ -1,15 +1,12 @@
 // `exitlab export`: a stored run's network (whole, or one exit) as TensorFlow.js layers or ONNX,
 // with metadata.json (data set, normalisation, classes, exits and their FLOPs, robustness, config).
-import { z } from 'zod';
 import * as tf from '@tensorflow/tfjs';
-import { describeZodError } from '../../../src-shared/config';
 import { EXPORT_FORMATS } from '../../../src-shared/runs';
 import { resolveHome } from '../../home';
 import { ExportError, exportRun } from '../../export/run-export';
 import { OnnxExportError } from '../../export/onnx';
-import { StoreError } from '../../store/run-store';
-import { openStoreForCommand, parseOptions } from '../command-kit';
-import { CommandError, UsageError } from '../errors';
+import { parseOptions, withCommandStore } from '../command-kit';
+import { UsageError } from '../errors';
 
 export const summary = 'export a trained run (whole network or one exit) as TensorFlow.js layers or ONNX, with metadata';
 
@@ -34,9 +31,10 @@ const OPTIONS = {
 export async function run(argv: string[]): Promise<number> {
   const values = parseOptions(argv, OPTIONS, HELP);
   if (!values) return 0;
-  if (!values.run) throw new UsageError('--run <id> is required');
+  const { run: runId, out } = values;
+  if (!runId) throw new UsageError('--run <id> is required');
   if (!values.format || !EXPORT_FORMATS.includes(values.format as never)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}`);
-  if (!values.out) throw new UsageError('--out <dir> is required');
+  if (!out) throw new UsageError('--out <dir> is required');
   const exit = values.exit === undefined ? null : Number(values.exit);
   if (exit !== null && (!Number.isInteger(exit) || exit < 1)) throw new UsageError(`--exit must be a whole number from 1, got '${values.exit}'`);
   if (values.checkpoint !== undefined && !['best', 'last'].includes(values.checkpoint)) throw new UsageError(`--checkpoint must be best or last, got '${values.checkpoint}'`);
@@ -44,10 +42,9 @@ export async function run(argv: string[]): Promise<number> {
   // Inference on a few tensors: the pure-JS backend needs nothing installed and is exact enough.
   await tf.setBackend('cpu');
   const home = resolveHome(values.home);
-  const store = openStoreForCommand(home);
-  try {
+  return withCommandStore(home, [ExportError, OnnxExportError], async (store) => {
     const result = await exportRun(home, store, {
-      runId: values.run, format: values.format as 'tfjs' | 'onnx', exit, out: values.out, checkpoint: (values.checkpoint as 'best' | 'last' | undefined) ?? null,
+      runId, format: values.format as 'tfjs' | 'onnx', exit, out, checkpoint: (values.checkpoint as 'best' | 'last' | undefined) ?? null,
     });
     if (values.json) console.log(JSON.stringify(result));
     else {
@@ -56,11 +53,5 @@ export async function run(argv: string[]): Promise<number> {
       console.log(`files: ${result.files.join(', ')}`);
     }
     return 0;
-  } catch (err) {
-    if (err instanceof StoreError || err instanceof ExportError || err instanceof OnnxExportError) throw new CommandError(err.message);
-    if (err instanceof z.ZodError) throw new UsageError(describeZodError(err));
-    throw err;
-  } finally {
-    store.close();
-  }
+  });
 }

@@ -1,7 +1,6 @@
 // `exitlab runs …`: the stored runs — list, show, compare, resume, delete, tag, note, rename, and
 // run bundles to move a run to another machine. Every subcommand takes --json.
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
 import type { EngineEvent } from '../../../src-shared/engine-messages';
 import { RunFilterSchema, RUN_STATUSES, type RunComparison, type RunDetail, type RunSummary } from '../../../src-shared/runs';
 import { describeZodError, METHODS } from '../../../src-shared/config';
@@ -9,8 +8,8 @@ import { resolveHome } from '../../home';
 import { BundleError, exportBundle, importBundle } from '../../runs/bundle';
 import { RunService } from '../../runs/service';
 import { compareRuns } from '../../store/compare';
-import { StoreError } from '../../store/run-store';
-import { CommandError, UsageError } from '../errors';
+import { commandFailure } from '../command-kit';
+import { UsageError } from '../errors';
 import { ProgressBar } from '../progress';
 
 export const summary = 'stored runs: list, show, compare, resume, delete, tag, note, rename, export-bundle, import-bundle';
@@ -160,8 +159,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     service = new RunService({ home: resolveHome(values.home) });
   } catch (err) {
-    if (err instanceof StoreError) throw new CommandError(err.message);
-    throw err;
+    throw commandFailure(err);
   }
   try {
     switch (sub) {
@@ -227,9 +225,7 @@ export async function run(argv: string[]): Promise<number> {
         throw new UsageError(`unknown subcommand '${sub}'`);
     }
   } catch (err) {
-    if (err instanceof StoreError || err instanceof BundleError) throw new CommandError(err.message);
-    if (err instanceof z.ZodError) throw new UsageError(describeZodError(err));
-    throw err;
+    throw commandFailure(err, [BundleError]);
   } finally {
     await service.close();
   }

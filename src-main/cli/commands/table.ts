@@ -3,9 +3,8 @@
 import { resolveHome } from '../../home';
 import { buildPaperTable, paperTableMarkdown, parseView } from '../../engine/eval/paper-table';
 import { listReports } from '../../runs/evaluate-run';
-import { StoreError } from '../../store/run-store';
-import { openStoreForCommand, parseOptions } from '../command-kit';
-import { CommandError, UsageError } from '../errors';
+import { parseOptions, withCommandStore } from '../command-kit';
+import { UsageError } from '../errors';
 
 export const summary = 'paper-style table of runs × attacks with training time, from their latest evaluations (Markdown or JSON)';
 
@@ -33,8 +32,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError((err as Error).message);
   }
   const home = resolveHome(values.home);
-  const store = openStoreForCommand(home);
-  try {
+  return withCommandStore(home, [], (store) => {
     const details = store.getRuns([...new Set(ids)]);
     if (view.kind === 'exit') {
       const short = details.find((d) => d.modelSummary && d.modelSummary.exits < (view as { exit: number }).exit);
@@ -43,10 +41,5 @@ export async function run(argv: string[]): Promise<number> {
     const table = buildPaperTable(details.map((detail) => ({ detail, report: listReports(home, detail.summary.id).at(-1)?.report ?? null })), view);
     console.log(format === 'json' ? JSON.stringify(table) : paperTableMarkdown(table).trimEnd());
     return 0;
-  } catch (err) {
-    if (err instanceof StoreError) throw new CommandError(err.message);
-    throw err;
-  } finally {
-    store.close();
-  }
+  });
 }
