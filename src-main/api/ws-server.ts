@@ -91,6 +91,9 @@ export async function startBrowserServer(service: ApiService, opts: { rendererDi
     };
     const unsubscribe = service.hub.subscribe((event, payload) => send({ event, payload }));
     socket.on('close', unsubscribe);
+    // ws reports a frame over maxPayload, a malformed frame or a reset connection as an 'error' on
+    // this socket; unheard, it would crash the whole server. It ends this one connection only.
+    socket.on('error', () => socket.terminate());
     socket.on('message', async (data) => {
       let raw: unknown;
       try {
