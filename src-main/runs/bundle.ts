@@ -32,7 +32,10 @@ const BundleHeaderSchema = z.object({
 });
 type BundleHeader = z.infer<typeof BundleHeaderSchema>;
 
-/** Files of a run folder, relative and '/'-separated; temporary files of an interrupted write are left out. */
+/**
+ * Files of a run folder, relative and '/'-separated. Temporary files of an interrupted write are left
+ * out, and so is the checkpoint kept from before the latest (`.prev`): a local safety copy, not the run.
+ */
 function runFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   const out: string[] = [];
@@ -40,7 +43,7 @@ function runFiles(dir: string): string[] {
     for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) walk(r);
-      else if (e.isFile() && !/\.tmp(-\d+)?$/.test(e.name)) out.push(r);
+      else if (e.isFile() && !/\.tmp(-\d+)?$|\.prev$/.test(e.name)) out.push(r);
     }
   };
   walk('');

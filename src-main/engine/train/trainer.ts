@@ -19,7 +19,7 @@ import { mixSeed } from './seeds';
 import { trainStep } from './step';
 import { accumulate, emptyEpochSums, rates, type EpochSums } from './epoch-stats';
 import { detectOverfitting, initialOverfitState, robustAccuracy, type HeldOut, type OverfitState } from './monitor';
-import { loadWeightsInto, modelWeightTensors, readCheckpoint, snapshot, writeCheckpoint } from './checkpoint';
+import { copyCheckpoint, loadWeightsInto, modelWeightTensors, readResumeCheckpoint, snapshot, writeCheckpoint } from './checkpoint';
 import type { RunControl } from './run-control';
 
 export interface TrainingData {
@@ -86,7 +86,8 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
   let startEpoch = 1;
   let skipBatches = 0;
   if (opts.resume) {
-    const ckpt = readCheckpoint<TrainerState>(paths.last);
+    const { checkpoint: ckpt, note } = readResumeCheckpoint<TrainerState>(paths);
+    if (note) opts.emit({ type: 'log', level: 'warn', message: note });
     loadWeightsInto(net.layersModel, ckpt.weights);
     optimizer.setState(ckpt.optimizer.map((t) => tf.tensor(t.data, t.shape)));
     state = ckpt.state;
@@ -206,8 +207,7 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
       await save(paths.last, epoch, 0);
       emit({ type: 'checkpoint', epoch, path: paths.last, best: false });
       if (isBest) {
-        fs.copyFileSync(paths.last, `${paths.best}.tmp`);
-        fs.renameSync(`${paths.best}.tmp`, paths.best);
+        copyCheckpoint(paths.last, paths.best);
         emit({ type: 'checkpoint', epoch, path: paths.best, best: true });
       }
       if (earlyStop) {

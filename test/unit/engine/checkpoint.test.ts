@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { loadWeightsInto, modelWeightTensors, readCheckpoint, snapshot, writeCheckpoint } from '../../../src-main/engine/train/checkpoint';
+import { copyCheckpoint, loadWeightsInto, modelWeightTensors, previousCheckpoint, readCheckpoint, readResumeCheckpoint, snapshot, writeCheckpoint } from '../../../src-main/engine/train/checkpoint';
 import { tinyNet, useCpu } from '../../helpers/tiny-net';
 
 describe('checkpoints', () => {
@@ -39,5 +39,45 @@ describe('checkpoints', () => {
     expect(() => readCheckpoint(file)).toThrow(/truncated/);
     fs.writeFileSync(file, 'hello');
     expect(() => readCheckpoint(file)).toThrow(/not an ExitLab checkpoint/);
+  });
+
+  it('refuses a checkpoint with any flipped byte, naming the file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exitlab-ckpt-'));
+    const file = path.join(dir, 'c.ckpt');
+    writeCheckpoint(file, { epoch: 1, batchesDone: 0, state: {}, weights: await snapshot(modelWeightTensors(tinyNet(1).layersModel)), optimizer: [] });
+    const good = fs.readFileSync(file);
+    // A flip in the header, in the first tensor and in the last byte: each changes what would load.
+    for (const at of [60, Math.floor(good.length / 2), good.length - 1]) {
+      const bad = Buffer.from(good);
+      bad[at] ^= 0x01;
+      fs.writeFileSync(file, bad);
+      expect(() => readCheckpoint(file), `byte ${at}`).toThrow(new RegExp(`${file}.*corrupted`));
+    }
+  });
+
+  it('resumes from the checkpoint before, then the best, when the latest is damaged, and says so', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exitlab-ckpt-'));
+    const paths = { last: path.join(dir, 'last.ckpt'), best: path.join(dir, 'best.ckpt') };
+    const weights = await snapshot(modelWeightTensors(tinyNet(1).layersModel));
+    writeCheckpoint(paths.last, { epoch: 1, batchesDone: 0, state: {}, weights, optimizer: [] });
+    copyCheckpoint(paths.last, paths.best);
+    writeCheckpoint(paths.last, { epoch: 2, batchesDone: 0, state: {}, weights, optimizer: [] });
+    writeCheckpoint(paths.last, { epoch: 3, batchesDone: 0, state: {}, weights, optimizer: [] });
+    expect(fs.readdirSync(dir).sort()).toEqual(['best.ckpt', 'last.ckpt', 'last.ckpt.prev']);
+    expect(readResumeCheckpoint(paths)).toMatchObject({ file: paths.last, note: null, checkpoint: { epoch: 3 } });
+
+    const truncate = (file: string) => fs.writeFileSync(file, fs.readFileSync(file).subarray(0, 200));
+    truncate(paths.last);
+    const fromPrev = readResumeCheckpoint(paths);
+    expect(fromPrev.checkpoint.epoch).toBe(2);
+    expect(fromPrev.note).toMatch(/last\.ckpt\.prev \(epoch 2\) instead of the latest.*last\.ckpt is truncated/);
+
+    truncate(previousCheckpoint(paths.last));
+    const fromBest = readResumeCheckpoint(paths);
+    expect([fromBest.file, fromBest.checkpoint.epoch]).toEqual([paths.best, 1]);
+    expect(fromBest.note).toMatch(/best\.ckpt \(epoch 1\)/);
+
+    truncate(paths.best);
+    expect(() => readResumeCheckpoint(paths)).toThrow(/no readable checkpoint to resume from/);
   });
 });
