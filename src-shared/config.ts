@@ -109,7 +109,8 @@ export function trainConfigProblem(cfg: TrainConfig, exitCount: number): string 
   return null;
 }
 
-/** Formats a zod error as one line: `field: problem; field: problem`. */
-export function describeZodError(err: z.ZodError): string {
-  return err.issues.map((i) => `${i.path.length ? i.path.join('.') + ': ' : ''}${i.message}`).join('; ');
+/** Formats a zod error as one line: `field: problem; field: problem`, the first `max` problems. */
+export function describeZodError(err: z.ZodError, max = Infinity): string {
+  const shown = err.issues.slice(0, max).map((i) => `${i.path.length ? i.path.join('.') + ': ' : ''}${i.message}`).join('; ');
+  return err.issues.length > max ? `${shown}; and ${err.issues.length - max} more` : shown;
 }

@@ -9,26 +9,34 @@ export type Handlers = { [M in ApiMethod]: (request: ApiRequest<M>) => Promise<A
 
 const isMethod = (name: string): name is ApiMethod => Object.prototype.hasOwnProperty.call(API_METHODS, name);
 
+/** A refused request lists this many problems at most: a 100,000-element array of wrong types is one line, not 100,000. */
+const MAX_ISSUES = 5;
+const MAX_MESSAGE = 500;
+const UNEXPECTED = new Set<unknown>([Error, TypeError, RangeError, ReferenceError, SyntaxError]);
+
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+/** Messages are shown in one line of the UI: the first line, clipped (a stack or a dump never reaches the user). */
+const oneLine = (message: string) => clip(message.split(/\r?\n/)[0], MAX_MESSAGE);
+
 export async function dispatch(handlers: Handlers, method: unknown, params: unknown): Promise<ApiEnvelope> {
   if (typeof method !== 'string' || !isMethod(method)) {
-    return { ok: false, error: { code: 'unknown-method', message: `unknown api method '${String(method)}'` } };
+    return { ok: false, error: { code: 'unknown-method', message: oneLine(`unknown api method '${clip(String(method).replace(/[\r\n]+/g, ' '), 80)}'`) } };
   }
   const spec = API_METHODS[method];
   const request = spec.request.safeParse(params ?? {});
   if (!request.success) {
-    return { ok: false, error: { code: 'bad-request', message: `${method}: ${describeZodError(request.error)}` } };
+    return { ok: false, error: { code: 'bad-request', message: oneLine(`${method}: ${describeZodError(request.error, MAX_ISSUES)}`) } };
   }
   let value: unknown;
   try {
     const handler = handlers[method] as (r: unknown) => unknown;
     value = await handler(request.data);
   } catch (err) {
-    if (err instanceof ApiError) return { ok: false, error: { code: err.code, message: err.message } };
-    const message = err instanceof Error ? err.message : String(err);
-    // Errors the services throw on purpose (bad file, unknown id…) carry a sentence already;
-    // anything else is logged in full for the developer and shown as its message.
-    if (!(err instanceof Error) || err.name === 'Error' || err.name === 'TypeError' || err.name === 'RangeError') console.error(`exitlab: ${method} failed:`, err);
-    return { ok: false, error: { code: 'failed', message } };
+    if (err instanceof ApiError) return { ok: false, error: { code: err.code, message: oneLine(err.message) } };
+    // Errors the services throw on purpose (bad file, unknown id…) are subclasses carrying a
+    // sentence already; a bare Error, TypeError… is a bug, logged in full for the developer.
+    if (!(err instanceof Error) || UNEXPECTED.has(err.constructor)) console.error(`exitlab: ${method} failed:`, err);
+    return { ok: false, error: { code: 'failed', message: oneLine(err instanceof Error ? err.message : String(err)) } };
   }
   const response = spec.response.safeParse(value);
   if (!response.success) {
