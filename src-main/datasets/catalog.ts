@@ -8,6 +8,7 @@ import { DatasetError } from './errors';
 import { datasetDir, MANIFEST_FILE, readManifest, readSplit, writeDataset } from './store';
 import { generateSynthetic, SYNTHETIC_CLASSES, SYNTHETIC_DEFAULTS, SYNTHETIC_VERSION } from './synthetic';
 import type { Split } from './types';
+import { tempPathInHome } from '../temp-files';
 
 export const SYNTHETIC_ID = 'synthetic';
 
@@ -102,9 +103,7 @@ export function listDatasets(home: string): DatasetManifest[] {
 
 function removeDir(home: string, dir: string): void {
   // Rename first so a half-deleted folder is never taken for a data set.
-  const tmpRoot = homePaths(home).tmp;
-  fs.mkdirSync(tmpRoot, { recursive: true });
-  const trash = path.join(tmpRoot, `removed-${path.basename(dir)}-${process.pid}-${Date.now()}`);
+  const trash = tempPathInHome(home, `removed-${path.basename(dir)}`);
   fs.renameSync(dir, trash);
   fs.rmSync(trash, { recursive: true, force: true });
 }

@@ -11,6 +11,7 @@ import { DatasetManifestSchema, type DatasetManifest } from '../../src-shared/da
 import { homePaths } from '../home';
 import { DatasetError } from './errors';
 import type { Split } from './types';
+import { tempPathInHome } from '../temp-files';
 
 export const IMAGE_BYTES = 32 * 32 * 3;
 export const MANIFEST_FILE = 'manifest.json';
@@ -86,10 +87,9 @@ export function writeDataset(home: string, draft: ManifestDraft, splits: Record<
     importedAt: new Date().toISOString(),
   });
 
-  const tmpRoot = homePaths(home).tmp;
-  fs.mkdirSync(tmpRoot, { recursive: true });
   fs.mkdirSync(path.dirname(target), { recursive: true });
-  const tmp = fs.mkdtempSync(path.join(tmpRoot, `dataset-${draft.id}-`));
+  const tmp = tempPathInHome(home, `dataset-${draft.id}`);
+  fs.mkdirSync(tmp);
   try {
     for (const [name, split] of Object.entries(splits)) {
       const files = splitFiles(tmp, name);

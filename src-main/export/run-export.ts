@@ -13,6 +13,7 @@ import type { RunStore } from '../store/run-store';
 import { defaultCheckpoint, ExportError, loadRunModel, singleExitModel, type LoadedRunModel } from './model';
 import { layersModelToOnnx } from './onnx';
 import { saveLayersModel } from './tfjs';
+import { removeStaleTemps, tempPathFor } from '../temp-files';
 
 export { ExportError };
 
@@ -109,7 +110,8 @@ export async function exportRun(home: string, store: RunStore, input: ExportRequ
     }
   };
   const loaded = loadRunModel(home, detail, kind, fallbackDataset);
-  const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  removeStaleTemps(path.dirname(dest), `.${path.basename(dest)}`);
+  const tmp = tempPathFor(path.join(path.dirname(dest), `.${path.basename(dest)}`));
   let model = loaded.model;
   try {
     if (request.exit !== null) model = singleExitModel(loaded.model, request.exit - 1);

@@ -9,10 +9,10 @@ import * as zlib from 'node:zlib';
 import { z } from 'zod';
 import { describeZodError } from '../../src-shared/config';
 import { ACTIVE_STATUSES, RunDetailSchema, type RunDetail } from '../../src-shared/runs';
-import { homePaths } from '../home';
 import { StoreError, type RunStore } from '../store/run-store';
 import { codeVersion } from './code-version';
 import { runDirOf } from './paths';
+import { tempPathInHome, removeStaleTemps, tempPathFor } from '../temp-files';
 
 const MAGIC = 'EXITLAB-BUNDLE-1\n';
 
@@ -92,7 +92,8 @@ export function exportBundle(home: string, store: RunStore, runId: string, out: 
   const length = Buffer.alloc(4);
   length.writeUInt32LE(json.byteLength);
   const packed = zlib.gzipSync(Buffer.concat([Buffer.from(MAGIC), length, json, ...contents]));
-  const tmp = `${dest}.tmp-${process.pid}`;
+  removeStaleTemps(path.dirname(dest), path.basename(dest));
+  const tmp = tempPathFor(dest);
   try {
     fs.writeFileSync(tmp, packed);
     fs.renameSync(tmp, dest);
@@ -152,9 +153,7 @@ export function importBundle(home: string, store: RunStore, file: string): { run
   const dir = runDirOf(home, runId);
   if (fs.existsSync(dir)) throw new BundleError(`folder ${dir} already exists but no run '${runId}' is recorded: move it away first`);
 
-  const tmpRoot = homePaths(home).tmp;
-  fs.mkdirSync(tmpRoot, { recursive: true });
-  const tmp = path.join(tmpRoot, `import-${runId}-${process.pid}-${Date.now()}`);
+  const tmp = tempPathInHome(home, `import-${runId}`);
   try {
     for (const [rel, data] of contents) {
       const target = path.join(tmp, ...rel.split('/'));

@@ -26,7 +26,8 @@ import { wrapLayersModel } from '../engine/model/msdnet';
 import type { MultiExitNet } from '../engine/model/multi-exit';
 import { ExportError, loadRunModel } from '../export/model';
 import type { RunStore } from '../store/run-store';
-import { CHECKPOINT_FILES, runDirOf, storedPath } from './paths';
+import { CHECKPOINT_FILES, REPORTS_DIR, runDirOf, storedPath } from './paths';
+import { tempPathFor } from '../temp-files';
 
 /** A request that cannot be evaluated (no checkpoint, too few images, …): one line for the user. */
 export class EvaluationError extends Error {}
@@ -37,7 +38,6 @@ export interface EvalProgress {
 }
 export type EvalProgressFn = (p: EvalProgress) => void;
 
-export const REPORTS_DIR = 'evaluations';
 
 export interface PreparedEvaluation {
   request: EvalRequest;
@@ -219,7 +219,7 @@ export function recordEvaluation(home: string, store: RunStore, report: Evaluati
   const dir = path.join(runDir, REPORTS_DIR);
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `eval-${report.createdAt.replace(/[:.]/g, '-')}-${crypto.randomBytes(3).toString('hex')}.json`);
-  const tmp = `${file}.tmp`;
+  const tmp = tempPathFor(file);
   fs.writeFileSync(tmp, JSON.stringify(report, null, 2) + '\n');
   fs.renameSync(tmp, file);
   let ids: number[];

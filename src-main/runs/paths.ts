@@ -4,6 +4,9 @@ import { homePaths } from '../home';
 
 export const runDirOf = (home: string, runId: string) => path.join(homePaths(home).runs, runId);
 
+/** Folder of a run's evaluation reports. */
+export const REPORTS_DIR = 'evaluations';
+
 /** The trainer's checkpoint files in a run folder (engine/train/trainer.ts `checkpointPaths`). */
 export const CHECKPOINT_FILES = { last: 'last.ckpt', best: 'best.ckpt' } as const;
 
@@ -13,11 +16,3 @@ export function storedPath(runDir: string, file: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.resolve(file);
 }
 
-export const isProcessAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};

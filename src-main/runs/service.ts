@@ -10,10 +10,11 @@ import { RESUMABLE_STATUSES } from '../../src-shared/runs';
 import { readDatasetManifest } from '../datasets/catalog';
 import { startEngine, type EngineHandle, type FinalEvent } from '../engine/process/host';
 import { newRunId, type RunOutcome } from '../engine/process/run-engine';
-import { homePaths } from '../home';
 import { openStore, StoreError, type RunStore } from '../store/run-store';
 import { codeVersion } from './code-version';
-import { CHECKPOINT_FILES, isProcessAlive, runDirOf, storedPath } from './paths';
+import { CHECKPOINT_FILES, runDirOf, storedPath } from './paths';
+import { isProcessAlive } from '../pids';
+import { tempPathInHome, removeStaleTempsInHome } from '../temp-files';
 
 export class RunStateError extends StoreError {}
 
@@ -65,6 +66,8 @@ export class RunService {
     this.home = options.home;
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
     this.store = openStore(options.home);
+    // A writer killed mid-write (an import, a checkpoint, a report) leaves its temporary behind.
+    removeStaleTempsInHome(options.home);
     this.interruptedAtStart = this.store.markInterrupted(isProcessAlive, options.staleMs ?? 6 * this.heartbeatMs);
   }
 
@@ -120,9 +123,7 @@ export class RunService {
     let trash: string | null = null;
     if (fs.existsSync(dir)) {
       // Moved aside first: if the database refuses, the folder goes back and nothing has changed.
-      const tmp = homePaths(this.home).tmp;
-      fs.mkdirSync(tmp, { recursive: true });
-      trash = path.join(tmp, `deleted-${runId}-${process.pid}-${Date.now()}`);
+      trash = tempPathInHome(this.home, `deleted-${runId}`);
       fs.renameSync(dir, trash);
     }
     try {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { tempPathFor } from '../../temp-files';
 
 /** Version 1 files (no checksum) are still read. */
 const MAGIC_V1 = 'EXITLAB-CKPT-1\n';
@@ -64,7 +65,7 @@ export function writeCheckpoint<State>(file: string, ckpt: Checkpoint<State>): v
   parts.forEach((part) => digest.update(part));
 
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
+  const tmp = tempPathFor(file);
   const fd = fs.openSync(tmp, 'w');
   try {
     for (const part of [Buffer.from(MAGIC), digest.digest(), ...parts]) fs.writeSync(fd, part);
@@ -93,7 +94,7 @@ export function syncFolder(dir: string): void {
 
 /** Copies a checkpoint under another name (best.ckpt) with the same crash and power-loss guarantees. */
 export function copyCheckpoint(from: string, to: string): void {
-  const tmp = `${to}.tmp-${process.pid}`;
+  const tmp = tempPathFor(to);
   fs.copyFileSync(from, tmp);
   const fd = fs.openSync(tmp, 'r+');
   try {
