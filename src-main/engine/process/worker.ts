@@ -62,6 +62,10 @@ function main(): void {
     else if (cmd.type === 'resume') control.resume();
     else control.stop();
   });
+  // An owner that died (SIGKILL, a crash) can no longer record anything this engine does, and a
+  // new owner may resume the run. Without this an orphan lives on until its next event fails to
+  // send, which a long evaluation phase can put off, writing checkpoints meanwhile.
+  process.on('disconnect', () => process.exit(1));
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);
   emit({ type: 'ready', pid: process.pid });
