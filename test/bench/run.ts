@@ -1,8 +1,14 @@
-// `npm run bench [-- --json] [--backend wasm] [--batch 64] [--steps 3] [--methods standard,fgsm-me,pgd-10] [--eval-samples 4]`
+// `npm run bench [-- --json] [--backend wasm] [--batch 64] [--steps 3] [--methods standard,fgsm-me,pgd-10]
+//   [--workers-max N] [--no-pytorch] [--aa-samples 32] [--aa-train-steps 150] [--eval-samples 0]`
+//
+// --eval-samples N adds AutoAttack on the untrained reference MSDNet (its worst case: about three
+// minutes per image on one thread), so it is off by default.
 //
 // Training throughput of the reference CIFAR MSDNet per method, where one step's time goes (per
-// kernel), the wasm Conv2DBackpropFilter kernel against the cpu backend's, the input pipeline
-// against the engine it feeds, and evaluation throughput under PGD-20 and AutoAttack. Long by design: never part of the test suite.
+// kernel), the fgsm-me step's scaling over workers beside the PyTorch CPU peer at the same thread
+// counts, the wasm Conv2DBackpropFilter kernel against the cpu backend's, the input pipeline
+// against the engine it feeds, and evaluation throughput under PGD-20 and AutoAttack on an
+// untrained and on a briefly trained network. Long by design: never part of the test suite.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,11 +17,12 @@ import { BackendSchema } from '../../src-shared/config';
 import { selectBackend } from '../../src-main/engine/backends/select';
 import { openDataset } from '../../src-main/datasets/catalog';
 import { measurePipeline } from '../../src-main/datasets/throughput';
-import { evaluateRobustness, type ImageSet } from '../../src-main/engine/eval/robustness';
-import { DEFAULT_SETTINGS } from '../../src-main/engine/eval/attack-specs';
-import { buildMsdnet } from '../../src-main/engine/model/msdnet';
 import { makeStepRig, REFERENCE_MODEL } from './lib/training-step';
 import { formatProfile, profileKernels, type KernelRow } from './lib/kernel-profile';
+import { benchTrainedEvaluation, benchUntrainedEvaluation } from './lib/evaluation';
+import { benchScaling, formatScaling } from './lib/scaling';
+import { timeSteps } from './lib/timing';
+import { buildMsdnet } from '../../src-main/engine/model/msdnet';
 
 interface Options {
   json: boolean;
@@ -23,12 +30,19 @@ interface Options {
   batch: number;
   steps: number;
   methods: string[];
-  /** Images attacked in the evaluation throughput runs (0 skips them). */
+  /** Images attacked on the untrained network (0 skips it). */
   evalSamples: number;
+  /** Scaling table from 1 to this many workers (and PyTorch threads). */
+  workersMax: number;
+  pytorch: boolean;
+  /** Test images under AutoAttack on the briefly trained network, and its training steps (0 skips it). */
+  aaSamples: number;
+  aaTrainSteps: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { json: false, backend: 'wasm', batch: 64, steps: 3, methods: ['standard', 'fgsm-me', 'pgd-10'], evalSamples: 4 };
+  const o: Options = { json: false, backend: 'wasm', batch: 64, steps: 3, methods: ['standard', 'fgsm-me', 'pgd-10'], evalSamples: 0,
+    workersMax: os.availableParallelism(), pytorch: true, aaSamples: 32, aaTrainSteps: 150 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -41,7 +55,11 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--batch') o.batch = positive(a, value());
     else if (a === '--steps') o.steps = positive(a, value());
     else if (a === '--methods') o.methods = value().split(',');
-    else if (a === '--eval-samples') o.evalSamples = Number(value());
+    else if (a === '--eval-samples') o.evalSamples = nonNegative(a, value());
+    else if (a === '--workers-max') o.workersMax = positive(a, value());
+    else if (a === '--no-pytorch') o.pytorch = false;
+    else if (a === '--aa-samples') o.aaSamples = nonNegative(a, value());
+    else if (a === '--aa-train-steps') o.aaTrainSteps = nonNegative(a, value());
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -50,6 +68,12 @@ function parseArgs(argv: string[]): Options {
 function positive(flag: string, text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive integer, got '${text}'`);
+  return n;
+}
+
+function nonNegative(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a non-negative integer, got '${text}'`);
   return n;
 }
 
@@ -74,17 +98,8 @@ interface MethodResult {
 async function benchMethod(method: string, o: Options, log: (s: string) => void): Promise<MethodResult> {
   const rig = makeStepRig(method, o.batch);
   try {
-    log(`${method}: warm-up step…`);
-    await rig.step();
-    const times: number[] = [];
-    for (let s = 0; s < o.steps; s++) {
-      const t0 = performance.now();
-      await rig.step();
-      times.push(performance.now() - t0);
-    }
-    // The median: single steps on a shared machine now and then take a third longer.
-    const sorted = [...times].sort((a, b) => a - b);
-    const msPerStep = sorted[Math.floor((sorted.length - 1) / 2)];
+    log(`${method}: warm-up step, then ${o.steps} timed…`);
+    const { msPerStep, stepMs: times } = await timeSteps(() => rig.step(), o.steps);
     log(`${method}: profiling one step…`);
     const profile = await profileKernels(() => rig.step());
     log(formatProfile(profile, 12));
@@ -169,36 +184,6 @@ async function benchFilterKernel(backend: string, log: (s: string) => void) {
   return rows;
 }
 
-/**
- * Evaluation throughput of PGD-20 and standard AutoAttack (ε = 8/255, against the average of the
- * exits' losses) on the reference MSDNet. The weights are random, so the labels are the network's
- * own last-exit predictions: every image starts correctly classified there. An untrained network's
- * last exit barely reacts to its input, so no attack fools it and every AutoAttack component spends
- * its whole budget on every image: the figure is AutoAttack's worst case (a trained, non-robust
- * model drops out of the ensemble early and is much faster).
- */
-async function benchEvaluation(samples: number, log: (s: string) => void) {
-  const net = buildMsdnet(REFERENCE_MODEL, { numClasses: 10, mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26], seed: 3 });
-  try {
-    const x = tf.randomUniform([samples, 32, 32, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
-    const logits = net.forward(x, false);
-    const y = (await tf.argMax(logits[logits.length - 1], 1).data()) as Int32Array;
-    const images: ImageSet = { x: (await x.data()) as Float32Array, y: Int32Array.from(y), count: samples, shape: [32, 32, 3] };
-    tf.dispose([x, logits]);
-    const outcome = await evaluateRobustness(net, images, { ...images, count: 0 }, {
-      eps: 8 / 255, attacks: ['pgd20', 'aa'], target: { kind: 'average' }, settings: DEFAULT_SETTINGS,
-      budgets: [], costs: net.summary.perExit.map((e) => e.macs), batchSize: samples, seed: 1,
-    });
-    return outcome.attacks.map((a) => {
-      const row = { attack: a.label, samples, seconds: a.seconds, imagesPerSecond: samples / a.seconds, lastExitAccuracy: a.perExit[a.perExit.length - 1], worstCase: a.perExit[a.perExit.length - 1] === 1 };
-      log(`evaluation ${row.attack}: ${row.seconds.toFixed(1)} s for ${samples} images, ${row.imagesPerSecond.toFixed(2)} img/s (last exit ${(100 * row.lastExitAccuracy).toFixed(0)}% robust)`);
-      return row;
-    });
-  } finally {
-    net.layersModel.dispose();
-  }
-}
-
 /** The input pipeline alone on the synthetic set, in a throw-away data folder. */
 async function benchPipeline(batch: number) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'exitlab-bench-'));
@@ -208,6 +193,14 @@ async function benchPipeline(batch: number) {
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** ExitLab's own MAC count of the reference network, which the PyTorch peer must equal. */
+function referenceMacs(): number {
+  const net = buildMsdnet(REFERENCE_MODEL, { numClasses: 10, mean: [0, 0, 0], std: [1, 1, 1], seed: 1 });
+  const macs = net.summary.macs;
+  net.dispose();
+  return macs;
 }
 
 async function main(): Promise<void> {
@@ -227,7 +220,10 @@ async function main(): Promise<void> {
   const consumer = results.find((r) => r.method === 'fgsm-me') ?? results[0];
   const pipelineRatio = consumer ? pipeline.imagesPerSecond / consumer.imagesPerSecond : null;
   log(`input pipeline: ${pipeline.imagesPerSecond.toFixed(0)} img/s (${pipeline.msPerBatch.toFixed(2)} ms per batch of ${o.batch})${pipelineRatio ? `, ×${pipelineRatio.toFixed(0)} the ${consumer.method} step's rate` : ''}`);
-  const evaluation = o.evalSamples > 0 ? await benchEvaluation(o.evalSamples, log) : [];
+  const scaling = await benchScaling({ method: 'fgsm-me', batch: o.batch, steps: o.steps, maxWorkers: o.workersMax, pytorch: o.pytorch, expectMacs: referenceMacs() }, log);
+  log(formatScaling(scaling));
+  const evaluation = o.evalSamples > 0 ? await benchUntrainedEvaluation(o.evalSamples, log) : [];
+  const trained = o.aaSamples > 0 && o.aaTrainSteps > 0 ? await benchTrainedEvaluation(o.aaSamples, o.aaTrainSteps, log) : null;
   const filterKernel = await benchFilterKernel(tf.getBackend(), log);
 
   const out = {
@@ -238,7 +234,8 @@ async function main(): Promise<void> {
     results: results.map(({ kernels, ...r }) => r),
     kernelProfiles: Object.fromEntries(results.map((r) => [r.method, r.kernels])),
     inputPipeline: { ...pipeline, consumer: consumer?.method ?? null, timesFasterThanConsumer: pipelineRatio },
-    evaluation,
+    scaling,
+    evaluation: { untrained: evaluation, trained },
     conv2dBackpropFilter: filterKernel,
   };
   if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
