@@ -12,6 +12,7 @@ import { homePaths } from '../home';
 import { DatasetError } from './errors';
 import type { Split } from './types';
 import { tempPathInHome } from '../temp-files';
+import { rethrowWriteFailure } from '../write-errors';
 
 export const IMAGE_BYTES = 32 * 32 * 3;
 export const MANIFEST_FILE = 'manifest.json';
@@ -88,9 +89,10 @@ export function writeDataset(home: string, draft: ManifestDraft, splits: Record<
   });
 
   fs.mkdirSync(path.dirname(target), { recursive: true });
-  const tmp = tempPathInHome(home, `dataset-${draft.id}`);
-  fs.mkdirSync(tmp);
+  let tmp = '';
   try {
+    tmp = tempPathInHome(home, `dataset-${draft.id}`);
+    fs.mkdirSync(tmp);
     for (const [name, split] of Object.entries(splits)) {
       const files = splitFiles(tmp, name);
       fs.writeFileSync(files.images, split.images.subarray(0, split.count * IMAGE_BYTES));
@@ -105,8 +107,10 @@ export function writeDataset(home: string, draft: ManifestDraft, splits: Record<
       if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new DatasetError(`a data set with id '${draft.id}' already exists`);
       throw err;
     }
+  } catch (err) {
+    rethrowWriteFailure(err, `data set '${draft.id}' into ${homePaths(home).datasets}`, (m) => new DatasetError(m));
   } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   }
   return manifest;
 }

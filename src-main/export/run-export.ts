@@ -11,6 +11,7 @@ import { readDatasetManifest } from '../datasets/catalog';
 import { codeVersion } from '../runs/code-version';
 import type { RunStore } from '../store/run-store';
 import { defaultCheckpoint, ExportError, loadRunModel, singleExitModel, type LoadedRunModel } from './model';
+import { rethrowWriteFailure } from '../write-errors';
 import { layersModelToOnnx } from './onnx';
 import { saveLayersModel } from './tfjs';
 import { removeStaleTemps, tempPathFor } from '../temp-files';
@@ -143,7 +144,7 @@ export async function exportRun(home: string, store: RunStore, input: ExportRequ
     return { out: dest, files: [...files, METADATA_FILE], metadata };
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
-    throw err;
+    rethrowWriteFailure(err, `the export into ${dest}`, (m) => new ExportError(m));
   } finally {
     loaded.model.dispose();
   }

@@ -28,6 +28,7 @@ import { ExportError, loadRunModel } from '../export/model';
 import type { RunStore } from '../store/run-store';
 import { CHECKPOINT_FILES, REPORTS_DIR, runDirOf, storedPath } from './paths';
 import { tempPathFor } from '../temp-files';
+import { rethrowWriteFailure } from '../write-errors';
 
 /** A request that cannot be evaluated (no checkpoint, too few images, …): one line for the user. */
 export class EvaluationError extends Error {}
@@ -220,8 +221,13 @@ export function recordEvaluation(home: string, store: RunStore, report: Evaluati
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `eval-${report.createdAt.replace(/[:.]/g, '-')}-${crypto.randomBytes(3).toString('hex')}.json`);
   const tmp = tempPathFor(file);
-  fs.writeFileSync(tmp, JSON.stringify(report, null, 2) + '\n');
-  fs.renameSync(tmp, file);
+  try {
+    fs.writeFileSync(tmp, JSON.stringify(report, null, 2) + '\n');
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    rethrowWriteFailure(err, `the evaluation report ${file}`);
+  }
   let ids: number[];
   try {
     ids = store.addEvaluations(report.runId, evaluationInputs(report), {

@@ -11,6 +11,7 @@ import {
 } from '../../src-shared/runs';
 import { homePaths } from '../home';
 import { openDatabase, StoreError, type Db, type OpenOptions } from './database';
+import { rethrowWriteFailure } from '../write-errors';
 
 export { StoreError };
 export class UnknownRunError extends StoreError {}
@@ -120,7 +121,12 @@ export class RunStore {
    * SQLITE_BUSY when a deferred read transaction tries to upgrade.
    */
   private write<T>(body: () => T): T {
-    return this.db.transaction(body).immediate();
+    try {
+      return this.db.transaction(body).immediate();
+    } catch (err) {
+      // SQLite rolled the transaction back: the database is as it was before the call.
+      return rethrowWriteFailure(err, `the run database ${this.db.name}`, (m) => new StoreError(m));
+    }
   }
 
   createRun(run: NewRun): void {

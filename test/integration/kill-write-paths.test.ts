@@ -3,10 +3,8 @@
 // import, and the store migration. After each kill, and a second start: the database passes
 // integrity_check, nothing half-written is visible, the run is resumable or cleanly marked, and no
 // temporary file is left. The delays are drawn from [0, the path's uninterrupted duration].
-import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src-main/engine/train/checkpoint';
 import { openDataset } from '../../src-main/datasets/catalog';
@@ -16,12 +14,10 @@ import { SCHEMA_VERSION } from '../../src-main/store/migrations';
 import { openStore } from '../../src-main/store/run-store';
 import { cifarRecords } from '../unit/datasets/fixtures';
 import { config, tempHome } from '../unit/store/fixtures';
+import { exitlab, expectIntegrity, temporaries, TINY_TRAIN, trainTinyRun } from '../helpers/cli-process';
 
 const KILLS = Number(process.env.EXITLAB_KILLS ?? 20);
 const SEED = Number(process.env.EXITLAB_KILL_SEED ?? 7);
-const FIXTURE = path.join(__dirname, 'cli.fixture.ts');
-const TINY_TRAIN = ['--dataset', 'synthetic', '--blocks', '1', '--channels', '4', '--classifier-channels', '8', '--batch-size', '16', '--train-samples', '64',
-  '--eval-samples', '8', '--epochs', '2', '--backend', 'wasm', '--seed', '3'];
 
 let root: string;
 /** A data folder with the synthetic set drawn and one trained run, copied for every case. */
@@ -39,64 +35,17 @@ function rng(seed: number): () => number {
   };
 }
 
-interface Outcome { code: number | null; signal: NodeJS.Signals | null; out: string; err: string; ms: number }
-
-/** Runs `exitlab argv` in its own process group; with killAfterMs, SIGKILLs the whole group then. */
-function exitlab(home: string, argv: string[], killAfterMs?: number): Promise<Outcome> {
-  const t0 = performance.now();
-  const child: ChildProcess = fork(FIXTURE, [...argv, '--home', home], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const timer = killAfterMs === undefined ? null : setTimeout(() => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }, killAfterMs);
-  return new Promise((resolve) =>
-    child.on('exit', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      // The engine child may outlive a clean parent exit by a moment; never by a kill.
-      resolve({ code, signal, out, err, ms: performance.now() - t0 });
-    }),
-  );
-}
-
 function copyHome(name: string): string {
   const home = path.join(root, name);
   fs.cpSync(template, home, { recursive: true });
   return home;
 }
 
-/** Every temporary file or folder under dir. */
-function temporaries(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  const found: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (/\.tmp(-\d+)?(-[0-9a-f]+)?$/.test(e.name)) found.push(path.join(e.parentPath, e.name));
-  }
-  return found;
-}
-
-function integrity(home: string): void {
-  const file = path.join(home, 'exitlab.db');
-  if (!fs.existsSync(file)) return;
-  const db = new Database(file, { readonly: true });
-  try {
-    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-  } finally {
-    db.close();
-  }
-}
-
 /** The second start: a store-opening command that must succeed and clean up after the dead writer. */
 async function secondStart(home: string): Promise<void> {
   const again = await exitlab(home, ['runs', 'list', '--json']);
   expect(again.code, again.err).toBe(0);
-  integrity(home);
+  expectIntegrity(home);
   expect(temporaries(home)).toEqual([]);
 }
 
@@ -230,9 +179,7 @@ beforeAll(async () => {
   // 2,000 records (6 MB): an import long enough to be killed in the middle.
   const items = Array.from({ length: 2000 }, (_, i) => ({ image: i, labels: [i % 10] }));
   fs.writeFileSync(path.join(root, 'big.bin'), cifarRecords(items));
-  const trained = await exitlab(template, ['train', ...TINY_TRAIN, '--json']);
-  expect(trained.code, trained.err).toBe(0);
-  runId = JSON.parse(trained.out.trim().split('\n').pop()!).runId;
+  runId = await trainTinyRun(template);
   const bundle = await exitlab(template, ['runs', 'export-bundle', runId, '--out', path.join(root, 'reference.exitlab')]);
   expect(bundle.code, bundle.err).toBe(0);
 }, 300_000);
@@ -251,11 +198,11 @@ describe('SIGKILL on every write path', () => {
       for (let i = 0; i < KILLS; i++) {
         const { home, argv } = writePath.prepare(i);
         const delay = Math.round(random() * full.ms);
-        const outcome = await exitlab(home, argv, delay);
+        const outcome = await exitlab(home, argv, { killAfterMs: delay });
         killedAt.push(delay);
         const label = `${writePath.name}, case ${i}, killed after ${delay} ms (of ${Math.round(full.ms)}; seed ${SEED}) → ${outcome.signal ?? outcome.code}`;
         try {
-          integrity(home);
+          expectIntegrity(home);
           await secondStart(home);
           await writePath.check(home, i);
         } catch (err) {
@@ -268,7 +215,7 @@ describe('SIGKILL on every write path', () => {
 
   it('a training run killed mid-way resumes to completion', { timeout: 300_000 }, async () => {
     const home = copyHome('resume');
-    const killed = await exitlab(home, ['train', ...TINY_TRAIN, '--epochs', '3'], 6_000);
+    const killed = await exitlab(home, ['train', ...TINY_TRAIN, '--epochs', '3'], { killAfterMs: 6_000 });
     expect(killed.signal).toBe('SIGKILL');
     await secondStart(home);
     const store = openStore(home);

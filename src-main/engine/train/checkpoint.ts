@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { tempPathFor } from '../../temp-files';
+import { rethrowWriteFailure } from '../../write-errors';
 
 /** Version 1 files (no checksum) are still read. */
 const MAGIC_V1 = 'EXITLAB-CKPT-1\n';
@@ -64,22 +65,28 @@ export function writeCheckpoint<State>(file: string, ckpt: Checkpoint<State>): v
   const digest = createHash('sha256');
   parts.forEach((part) => digest.update(part));
 
-  fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = tempPathFor(file);
-  const fd = fs.openSync(tmp, 'w');
   try {
-    for (const part of [Buffer.from(MAGIC), digest.digest(), ...parts]) fs.writeSync(fd, part);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      for (const part of [Buffer.from(MAGIC), digest.digest(), ...parts]) fs.writeSync(fd, part);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    // A hard link keeps the one before under its own name without a moment where `file` is missing.
+    if (fs.existsSync(file)) {
+      fs.rmSync(previousCheckpoint(file), { force: true });
+      fs.linkSync(file, previousCheckpoint(file));
+    }
+    fs.renameSync(tmp, file);
+    syncFolder(path.dirname(file));
+  } catch (err) {
+    // The previous checkpoint is untouched: only the temporary goes.
+    fs.rmSync(tmp, { force: true });
+    rethrowWriteFailure(err, `checkpoint ${file}`);
   }
-  // A hard link keeps the one before under its own name without a moment where `file` is missing.
-  if (fs.existsSync(file)) {
-    fs.rmSync(previousCheckpoint(file), { force: true });
-    fs.linkSync(file, previousCheckpoint(file));
-  }
-  fs.renameSync(tmp, file);
-  syncFolder(path.dirname(file));
 }
 
 /** Makes a rename in `dir` durable: without it a power loss can bring back the old name. */
@@ -95,15 +102,20 @@ export function syncFolder(dir: string): void {
 /** Copies a checkpoint under another name (best.ckpt) with the same crash and power-loss guarantees. */
 export function copyCheckpoint(from: string, to: string): void {
   const tmp = tempPathFor(to);
-  fs.copyFileSync(from, tmp);
-  const fd = fs.openSync(tmp, 'r+');
   try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    fs.copyFileSync(from, tmp);
+    const fd = fs.openSync(tmp, 'r+');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, to);
+    syncFolder(path.dirname(to));
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    rethrowWriteFailure(err, `checkpoint ${to}`);
   }
-  fs.renameSync(tmp, to);
-  syncFolder(path.dirname(to));
 }
 
 /** The header and tensor bytes of a checkpoint file, checksum verified (version 2). */
