@@ -1,11 +1,48 @@
 // Robustness evaluation reports: what `exitlab eval` writes (stdout and a file in the run folder)
 // and what the paper-style table reads back. Accuracies are fractions of the evaluated images.
 import { z } from 'zod';
+import { CheckpointKindSchema, DEFAULT_CHECKPOINT } from './runs';
+import { BackendSchema } from './config';
 
-/** Attacks the evaluation runs; aa is AutoAttack, the others its components or classic attacks. */
-export const EVAL_ATTACKS = ['clean', 'fgsm', 'pgd20', 'pgd50', 'cw', 'aa', 'apgd-ce', 'apgd-t', 'fab-t', 'square'] as const;
+/** AutoAttack's components, in the order the standard version runs them. */
+export const AA_COMPONENTS = ['apgd-ce', 'apgd-t', 'fab-t', 'square'] as const;
+export type AaComponent = (typeof AA_COMPONENTS)[number];
+
+/** The standard AutoAttack (Croce & Hein 2020): 100 iterations, 9 target classes, 5000 Square queries, 1 restart. */
+export const AA_STANDARD_SETTINGS = { steps: 100, targetClasses: 9, squareQueries: 5000, restarts: 1 } as const;
+
+/**
+ * Attacks the evaluation runs, in the order tables show them (clean first, AutoAttack last): the
+ * classic ones (FGSM; PGD; BIM, iterative FGSM without random start; MIM, momentum iterative FGSM;
+ * CW∞, PGD on the CW margin), AutoAttack's components, and AutoAttack.
+ */
+export const EVAL_ATTACKS = ['clean', 'fgsm', 'pgd20', 'pgd50', 'bim', 'mim', 'cw', 'cw100', ...AA_COMPONENTS, 'aa'] as const;
 export const EvalAttackSchema = z.enum(EVAL_ATTACKS);
 export type EvalAttack = z.infer<typeof EvalAttackSchema>;
+
+/** The columns of the paper's tables (Chen et al. 2022): clean, PGD, BIM, MIM, CW-100, AutoAttack. */
+export const PAPER_ATTACKS = ['clean', 'pgd20', 'bim', 'mim', 'cw100', 'aa'] as const satisfies readonly EvalAttack[];
+
+/** What `exitlab eval` runs when no list is given. */
+export const DEFAULT_EVAL_ATTACKS = ['clean', 'fgsm', 'pgd20', 'cw', 'aa'] as const satisfies readonly EvalAttack[];
+
+const ATTACK_NAMES: Record<EvalAttack, string> = {
+  clean: 'clean', fgsm: 'FGSM', pgd20: 'PGD', pgd50: 'PGD', bim: 'BIM', mim: 'MIM', cw: 'CW∞', cw100: 'CW∞',
+  'apgd-ce': 'APGD-CE', 'apgd-t': 'APGD-T', 'fab-t': 'FAB-T', square: 'Square', aa: 'AutoAttack',
+};
+/** Attacks whose name carries their step count ("PGD-20", "CW∞-100"). */
+const COUNTED = new Set<string>(['pgd20', 'pgd50', 'bim', 'mim', 'cw', 'cw100']);
+
+/**
+ * An attack's name as papers write it, for any record: the evaluation's attacks, and `pgd`, the
+ * per-epoch PGD-10 of training. Iterative attacks carry their step count.
+ */
+export function attackName(attack: string, steps: number): string {
+  if (attack === 'pgd') return `PGD-${steps}`;
+  const name = (ATTACK_NAMES as Record<string, string>)[attack];
+  if (name === undefined) return attack.toUpperCase();
+  return COUNTED.has(attack) ? `${name}-${steps}` : name;
+}
 
 /** Which exits the attacks' losses look at: `exit:N` (1-based), `average`, `max-average`. */
 export const EvalTargetSchema = z.string().regex(/^(average|max-average|exit:[1-9][0-9]*)$/, 'a target is average, max-average or exit:N');
@@ -16,6 +53,13 @@ export const EarlyExitPointSchema = z.object({
   budgetMacs: z.number().nonnegative(),
   /** Softmax-confidence threshold calibrated on held-out clean images (≥ 1: everything to the last exit). */
   threshold: z.number(),
+  /**
+   * False when even sending every image to the first exit costs more than the budget: the model
+   * cannot keep it, and the accuracy (that of the cheapest setting) is no answer for this budget.
+   */
+  feasible: z.boolean().default(true),
+  /** Whether the attack aimed at the early-exit model (targets average and max-average do). */
+  aimed: z.boolean().default(true),
   accuracy: z.number().min(0).max(1),
   /** Mean MACs per image on the evaluated images (under attack: on the adversarial images). */
   macs: z.number().nonnegative(),
@@ -36,9 +80,28 @@ export const AttackResultSchema = z.object({
   /** Every other setting that defines the attack (step size, target classes, queries, …). */
   settings: z.record(z.string(), z.unknown()),
   perExit: z.array(z.number().min(0).max(1)),
+  /**
+   * Per exit, the target the attack aimed at for that exit's number (`exit:3`, `average`,
+   * `max-average`; `none` for clean images), or null where it aimed elsewhere: that exit's number is then only what points
+   * crafted against other exits did to it, an upper bound on its robust accuracy, not a measurement.
+   * Empty in reports written before this field: read the report's target.
+   */
+  aimedAt: z.array(z.union([EvalTargetSchema, z.literal('none')]).nullable()).default([]),
   earlyExit: z.array(EarlyExitPointSchema),
-  /** For ensembles: per component, how many (image, exit) points it newly fooled. */
+  /**
+   * For ensembles: per component, how many (image, classifier) points it newly fooled, over the
+   * exits and then the early-exit budgets. Every component run is listed, with 0 where it fooled nothing.
+   */
   gains: z.record(z.string(), z.array(z.number().int().nonnegative())).nullable(),
+  /**
+   * Per-image outcome, so that two evaluations (or ExitLab and another tool) can be compared image
+   * by image: per exit, then per early-exit budget, one character per attacked image in order,
+   * '1' where the image resisted (correct under every candidate), '0' where it did not.
+   */
+  robustImages: z.object({
+    exits: z.array(z.string().regex(/^[01]*$/)),
+    earlyExit: z.array(z.string().regex(/^[01]*$/)),
+  }).nullable().default(null),
   seconds: z.number().nonnegative(),
 });
 export type AttackResult = z.infer<typeof AttackResultSchema>;
@@ -62,7 +125,7 @@ export const EvaluationReportSchema = z.object({
   runId: z.string(),
   method: z.string(),
   dataset: z.string(),
-  checkpoint: z.enum(['last', 'best']),
+  checkpoint: CheckpointKindSchema,
   /** Epochs the evaluated checkpoint had completed. */
   epoch: z.number().int().nonnegative(),
   createdAt: z.string(),
@@ -99,9 +162,18 @@ export const PaperTableSchema = z.object({
     totalSeconds: z.number().nullable(),
     samples: z.number().int().nullable(),
     eps: z.number().nullable(),
+    /** The evaluated checkpoint and the epochs it had completed; the exits the attacks aimed at. */
+    checkpoint: z.string().nullable().default(null),
+    checkpointEpoch: z.number().int().nullable().default(null),
+    target: z.string().nullable().default(null),
+    /**
+     * null where the report has no such number, or where it is no answer for this view: the attack
+     * did not aim at the viewed classifier, or the budget is infeasible (`notes` say which).
+     */
     cells: z.record(z.string(), z.number().nullable()),
     /** Accuracy per exit under each attack. */
     perExit: z.record(z.string(), z.array(z.number())),
+    notes: z.array(z.string()).default([]),
     warnings: z.array(z.string()),
   })),
 });
@@ -111,10 +183,10 @@ export type PaperTable = z.infer<typeof PaperTableSchema>;
 export const AttackSettingsInputSchema = z.object({
   /** Restarts of PGD and CW. */
   restarts: z.number().int().min(1).max(100).default(1),
-  aaSteps: z.number().int().min(1).max(10_000).default(100),
-  aaTargetClasses: z.number().int().min(1).max(999).default(9),
-  aaSquareQueries: z.number().int().min(1).max(1_000_000).default(5000),
-  aaRestarts: z.number().int().min(1).max(100).default(1),
+  aaSteps: z.number().int().min(1).max(10_000).default(AA_STANDARD_SETTINGS.steps),
+  aaTargetClasses: z.number().int().min(1).max(999).default(AA_STANDARD_SETTINGS.targetClasses),
+  aaSquareQueries: z.number().int().min(1).max(1_000_000).default(AA_STANDARD_SETTINGS.squareQueries),
+  aaRestarts: z.number().int().min(1).max(100).default(AA_STANDARD_SETTINGS.restarts),
 });
 
 /** What `exitlab eval` and the `eval.run` API method ask for. */
@@ -126,17 +198,17 @@ export const EvalRequestSchema = z.object({
   /** L∞ radius in /255. */
   eps: z.number().positive().max(255).default(8),
   target: EvalTargetSchema.default('max-average'),
-  checkpoint: z.enum(['last', 'best']).default('last'),
+  checkpoint: CheckpointKindSchema.default(DEFAULT_CHECKPOINT),
   /** Early-exit budgets as fractions of the last exit's cost (empty: no early-exit results). */
   budgets: z.array(z.number().positive().max(10)).max(20).default([0.25, 0.5, 0.75, 1]),
   /** Held-out calibration images (the last ones of the test split, never among the attacked ones). */
   calibrationSamples: z.number().int().min(0).max(1_000_000).default(500),
-  backend: z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']).default('auto'),
+  backend: BackendSchema.default('auto'),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
   batchSize: z.number().int().min(1).max(4096).default(64),
   /** ε sweep for the gradient-masking check: PGD-20 at these radii (/255); empty: no sweep. */
   sweep: z.array(z.number().positive().max(255)).max(10).default([]),
-  settings: AttackSettingsInputSchema.default({ restarts: 1, aaSteps: 100, aaTargetClasses: 9, aaSquareQueries: 5000, aaRestarts: 1 }),
+  settings: AttackSettingsInputSchema.default(AttackSettingsInputSchema.parse({})),
 });
 export type EvalRequest = z.infer<typeof EvalRequestSchema>;
 export type EvalRequestInput = z.input<typeof EvalRequestSchema>;

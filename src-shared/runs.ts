@@ -98,8 +98,19 @@ export const EvaluationSchema = EvaluationInputSchema.extend({
 });
 export type Evaluation = z.infer<typeof EvaluationSchema>;
 
+/** The checkpoints a run keeps: its last, and (with keepBest) the one with the best held-out PGD accuracy. */
+export const CHECKPOINT_KINDS = ['last', 'best'] as const;
+export const CheckpointKindSchema = z.enum(CHECKPOINT_KINDS);
+export type CheckpointKind = z.infer<typeof CheckpointKindSchema>;
+/**
+ * What `exitlab eval`, `exitlab export` and the app use when no checkpoint is named: one default,
+ * so that what is exported is what was evaluated. The last one: it is what training produced,
+ * whereas "best" was chosen on the held-out images and exists only when the run kept it.
+ */
+export const DEFAULT_CHECKPOINT: CheckpointKind = 'last';
+
 export const CheckpointRecordSchema = z.object({
-  kind: z.enum(['last', 'best']),
+  kind: CheckpointKindSchema,
   /** Epochs completed when it was written (a checkpoint written on stop lies inside the next epoch). */
   epoch: z.number().int().nonnegative(),
   /** Path relative to the run's folder. */
@@ -186,8 +197,8 @@ export const ExportRequestSchema = z.object({
   exit: z.number().int().positive().nullable().default(null),
   /** Folder to create; it must not exist yet. */
   out: z.string().min(1),
-  /** Which checkpoint; null: the best one when the run kept it, else the last. */
-  checkpoint: z.enum(['last', 'best']).nullable().default(null),
+  /** Which checkpoint; null: DEFAULT_CHECKPOINT, as an evaluation uses. */
+  checkpoint: CheckpointKindSchema.nullable().default(null),
 });
 export type ExportRequest = z.input<typeof ExportRequestSchema>;
 

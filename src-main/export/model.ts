@@ -21,11 +21,6 @@ export interface LoadedRunModel {
   checkpoint: { kind: 'last' | 'best'; epoch: number; batchesDone: number };
 }
 
-/** The checkpoint an export uses when none is named: the best one when the run kept it. */
-export function defaultCheckpoint(detail: RunDetail, home: string): 'last' | 'best' {
-  return fs.existsSync(path.join(runDirOf(home, detail.summary.id), CHECKPOINT_FILES.best)) ? 'best' : 'last';
-}
-
 export function loadRunModel(home: string, detail: RunDetail, kind: 'last' | 'best', fallbackDataset: () => DatasetManifest | null): LoadedRunModel {
   const id = detail.summary.id;
   const file = path.join(runDirOf(home, id), CHECKPOINT_FILES[kind]);

@@ -6,11 +6,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { DatasetManifest } from '../../src-shared/datasets';
-import { ExportMetadataSchema, ExportRequestSchema, type ExportMetadata, type ExportRequest, type RunDetail } from '../../src-shared/runs';
+import { DEFAULT_CHECKPOINT, ExportMetadataSchema, ExportRequestSchema, type ExportMetadata, type ExportRequest, type RunDetail } from '../../src-shared/runs';
 import { readDatasetManifest } from '../datasets/catalog';
 import { codeVersion } from '../runs/code-version';
 import type { RunStore } from '../store/run-store';
-import { defaultCheckpoint, ExportError, loadRunModel, singleExitModel, type LoadedRunModel } from './model';
+import { ExportError, loadRunModel, singleExitModel, type LoadedRunModel } from './model';
 import { rethrowWriteFailure } from '../write-errors';
 import { layersModelToOnnx } from './onnx';
 import { saveLayersModel } from './tfjs';
@@ -102,7 +102,7 @@ export async function exportRun(home: string, store: RunStore, input: ExportRequ
   const request = ExportRequestSchema.parse(input);
   const detail = store.getRun(request.runId);
   const dest = checkDestination(request.out);
-  const kind = request.checkpoint ?? defaultCheckpoint(detail, home);
+  const kind = request.checkpoint ?? DEFAULT_CHECKPOINT;
   const fallbackDataset = (): DatasetManifest | null => {
     try {
       return readDatasetManifest(home, detail.config.dataset);

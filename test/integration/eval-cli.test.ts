@@ -136,7 +136,7 @@ describe('exitlab eval / table', () => {
     expect(unknownRun.err).toMatch(/^exitlab eval: error: unknown run 'run-19990101-000000-abcdef'/);
     const unknownAttack = await cli('eval', '--run', ids.a, '--attacks', 'clean,pgd7');
     expect(unknownAttack.code).toBe(2);
-    expect(unknownAttack.err).toBe("exitlab eval: error: unknown attack 'pgd7' (attacks: clean, fgsm, pgd20, pgd50, cw, aa, apgd-ce, apgd-t, fab-t, square)");
+    expect(unknownAttack.err).toBe("exitlab eval: error: unknown attack 'pgd7' (attacks: clean, fgsm, pgd20, pgd50, bim, mim, cw, cw100, apgd-ce, apgd-t, fab-t, square, aa)");
     for (const n of ['0', '-3', 'many']) {
       const bad = await cli('eval', '--run', ids.a, `--samples=${n}`);
       expect(bad.code).toBe(2);

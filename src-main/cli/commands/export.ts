@@ -1,7 +1,7 @@
 // `exitlab export`: a stored run's network (whole, or one exit) as TensorFlow.js layers or ONNX,
 // with metadata.json (data set, normalisation, classes, exits and their FLOPs, robustness, config).
 import * as tf from '@tensorflow/tfjs';
-import { EXPORT_FORMATS } from '../../../src-shared/runs';
+import { DEFAULT_CHECKPOINT, EXPORT_FORMATS } from '../../../src-shared/runs';
 import { resolveHome } from '../../home';
 import { ExportError, exportRun } from '../../export/run-export';
 import { OnnxExportError } from '../../export/onnx';
@@ -16,7 +16,7 @@ const HELP = `usage: exitlab export --run <id> --format tfjs|onnx --out <dir> [o
   --format <f>            tfjs (model.json + weights.bin, for tf.loadLayersModel) | onnx (model.onnx, opset 13)
   --out <dir>             folder to create (must not exist; its parent must)
   --exit <k>              export only exit k (1 = the shallowest); default: all exits
-  --checkpoint <c>        best | last (default: best when the run kept one, else last)
+  --checkpoint <c>        last | best (default ${DEFAULT_CHECKPOINT}, as \`exitlab eval\`; the output names it and its epoch)
   --home <dir>            data folder (default $EXITLAB_HOME or ~/.exitlab)
   --json                  print the result (folder, files, metadata) as JSON
 

@@ -1,6 +1,8 @@
 // `exitlab table`: the paper-style comparison (methods × attacks, plus training time) of a set of
 // runs, from each run's latest evaluation report, as Markdown or JSON.
+import { PAPER_ATTACKS } from '../../../src-shared/evaluation';
 import { resolveHome } from '../../home';
+import { attackNamed } from '../../engine/eval/attack-specs';
 import { buildPaperTable, paperTableMarkdown, parseView } from '../../engine/eval/paper-table';
 import { listReports } from '../../runs/evaluate-run';
 import { parseOptions, withCommandStore } from '../command-kit';
@@ -13,10 +15,17 @@ const HELP = `usage: exitlab table --runs <id,id,...> [options]
   --runs <ids>            comma-separated run ids (see \`exitlab runs list\`); evaluate them first with \`exitlab eval\`
   --view <v>              which accuracy a cell shows: last (the last exit; default) | exit:N | early:F
                           (the early-exit model at budget F of the full cost, e.g. early:0.5)
+  --paper                 the paper's columns (Chen et al. 2022): ${PAPER_ATTACKS.map((a) => attackNamed(a).label).join(', ')},
+                          shown even where a run's report lacks them (evaluate with
+                          \`exitlab eval --attacks ${PAPER_ATTACKS.join(',')}\`)
   --format <f>            md (Markdown; default) | json
-  --home <dir>            data folder (default $EXITLAB_HOME or ~/.exitlab)`;
+  --home <dir>            data folder (default $EXITLAB_HOME or ~/.exitlab)
 
-const OPTIONS = { runs: { type: 'string' }, view: { type: 'string' }, format: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
+A cell is empty (–) where the report has no answer for the view: its attacks aimed at another exit
+(\`exitlab eval --target exit:N\`), or the budget is infeasible. The notes under the table say which,
+and name each run's checkpoint (and its epoch) and attack target.`;
+
+const OPTIONS = { runs: { type: 'string' }, view: { type: 'string' }, paper: { type: 'boolean' }, format: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
 
 export async function run(argv: string[]): Promise<number> {
   const values = parseOptions(argv, OPTIONS, HELP);
@@ -38,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
       const short = details.find((d) => d.modelSummary && d.modelSummary.exits < (view as { exit: number }).exit);
       if (short) throw new UsageError(`--view exit:${view.exit}: run ${short.summary.id} has only ${short.modelSummary!.exits} exits`);
     }
-    const table = buildPaperTable(details.map((detail) => ({ detail, report: listReports(home, detail.summary.id).at(-1)?.report ?? null })), view);
+    const table = buildPaperTable(details.map((detail) => ({ detail, report: listReports(home, detail.summary.id).at(-1)?.report ?? null })), view, values.paper ? PAPER_ATTACKS : undefined);
     console.log(format === 'json' ? JSON.stringify(table) : paperTableMarkdown(table).trimEnd());
     return 0;
   });

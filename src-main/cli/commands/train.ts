@@ -2,6 +2,7 @@
 // metrics. With --json every engine event is one JSON line and the last line is the summary.
 import { parseArgs } from 'node:util';
 import { TrainConfigSchema, describeZodError, type TrainConfig, type TrainConfigInput } from '../../../src-shared/config';
+import { describePreset, PRESET_IDS, withPreset, type PresetId } from '../../../src-shared/presets';
 import type { EngineEvent, ModelSummary } from '../../../src-shared/engine-messages';
 import type { EpochMetrics } from '../../../src-shared/metrics';
 import { resolveTrainConfig, ConfigError } from '../../engine/train/resolve-config';
@@ -16,6 +17,9 @@ export const summary = 'train a multi-exit network (default: the paper\'s fgsm-m
 
 const HELP = `usage: exitlab train [options]
 
+  --preset <name>         start from a named setup (${PRESET_IDS.join(' | ')}); any option below overrides
+                          its value (its λ applies to fgsm-me only):
+${PRESET_IDS.flatMap((id) => describePreset(id)).map((line) => `                            ${line}`).join('\n')}
   --dataset <id>          data set id (default synthetic; see \`exitlab datasets list\`)
   --method <name>         (default fgsm-me)
                             fgsm-me   the paper's: FGSM on all exits + λ·‖W_fc‖² penalty
@@ -55,7 +59,7 @@ const HELP = `usage: exitlab train [options]
   --json                  one JSON event per line, the last a summary`;
 
 const OPTIONS = {
-  dataset: { type: 'string' }, method: { type: 'string' }, epochs: { type: 'string' }, eps: { type: 'string' },
+  preset: { type: 'string' }, dataset: { type: 'string' }, method: { type: 'string' }, epochs: { type: 'string' }, eps: { type: 'string' },
   alpha: { type: 'string' }, lambda: { type: 'string' }, 'lambda-warmup': { type: 'string' }, 'batch-size': { type: 'string' },
   lr: { type: 'string' }, 'lr-schedule': { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },
   'eval-samples': { type: 'string' }, 'train-samples': { type: 'string' }, 'max-batches': { type: 'string' },
@@ -92,6 +96,7 @@ export function configFromArgs(argv: string[]): { config: TrainConfig; json: boo
     classifierChannels: number('classifier-channels', values['classifier-channels']), exits: values.exits,
   }).filter(([, v]) => v !== undefined));
   const lrMax = number('lr', values.lr) ?? 0.1;
+  const lrGiven = values.lr !== undefined || values['lr-schedule'] !== undefined;
   const input: TrainConfigInput = {
     dataset: values.dataset,
     method: values.method as TrainConfigInput['method'],
@@ -101,7 +106,7 @@ export function configFromArgs(argv: string[]): { config: TrainConfig; json: boo
     lambda,
     lambdaWarmupEpochs: number('lambda-warmup', values['lambda-warmup']),
     batchSize: number('batch-size', values['batch-size']),
-    lr: values['lr-schedule'] === 'cyclic' ? { kind: 'cyclic', max: lrMax } : values['lr-schedule'] === undefined || values['lr-schedule'] === 'piecewise' ? { kind: 'piecewise', max: lrMax } : (values['lr-schedule'] as never),
+    lr: !lrGiven ? undefined : values['lr-schedule'] === 'cyclic' ? { kind: 'cyclic', max: lrMax } : values['lr-schedule'] === undefined || values['lr-schedule'] === 'piecewise' ? { kind: 'piecewise', max: lrMax } : (values['lr-schedule'] as never),
     momentum: number('momentum', values.momentum),
     weightDecay: number('weight-decay', values['weight-decay']),
     evalSamples: number('eval-samples', values['eval-samples']),
@@ -121,7 +126,11 @@ export function configFromArgs(argv: string[]): { config: TrainConfig; json: boo
   if (values['lr-schedule'] && !['piecewise', 'cyclic'].includes(values['lr-schedule'])) {
     throw new UsageError(`--lr-schedule must be piecewise or cyclic, got '${values['lr-schedule']}'`);
   }
-  const parsed = TrainConfigSchema.safeParse(JSON.parse(JSON.stringify(input)));
+  if (values.preset !== undefined && !PRESET_IDS.includes(values.preset as PresetId)) {
+    throw new UsageError(`unknown preset '${values.preset}' (presets: ${PRESET_IDS.join(', ')})`);
+  }
+  const chosen = values.preset ? withPreset(values.preset as PresetId, input) : input;
+  const parsed = TrainConfigSchema.safeParse(JSON.parse(JSON.stringify(chosen)));
   if (!parsed.success) throw new UsageError(describeZodError(parsed.error).replace(/^(\w+):/, (_, f: string) => `--${kebab(f)}:`));
   try {
     resolveTrainConfig(parsed.data);

@@ -5,8 +5,10 @@
 // halving restarts from the best point found. Momentum α = 0.75. L∞ and L2.
 import * as tf from '@tensorflow/tfjs';
 import type { MultiExitNet } from '../model/multi-exit';
-import { projectLinf } from './loss';
-import { lossAndGradient, normalise, projectL2, type LossKind, type Norm, type SingleTarget } from './objective';
+import { normalise, projectL2, projectLinf, randomStart, type Norm } from './ball';
+import { lossAndGradient, type LossKind, type SingleTarget } from './objective';
+import type { AttackOutcome } from './attack';
+import { gatherRows, mergeRows, replaceRows, spreadRows } from './rows';
 import { Rng } from './rng';
 
 export interface ApgdOptions {
@@ -26,12 +28,6 @@ export interface ApgdOptions {
   seed?: number;
   /** Receives, after every iteration, the step size of each sample (for tests and traces). */
   onIteration?: (iteration: number, stepSizes: Float32Array) => void;
-}
-
-export interface AttackResult {
-  /** Per sample: a point fooling the objective if one was found, else the highest-loss point. */
-  xAdv: tf.Tensor4D;
-  fooled: Uint8Array;
 }
 
 /** Checkpoint fractions p_j ≤ 1 of the paper. */
@@ -113,35 +109,15 @@ export class ApgdStepControl {
   }
 }
 
-const column = (flags: Uint8Array, shape: number[]) => tf.tensor(Float32Array.from(flags), [flags.length, ...shape.slice(1).map(() => 1)]);
-
-/** Keeps rows of `next` where the flag is 1 and rows of `prev` elsewhere; disposes `prev`. */
-function replaceRows(prev: tf.Tensor4D, next: tf.Tensor4D, flags: Uint8Array): tf.Tensor4D {
-  if (!flags.some((f) => f)) return prev;
-  const out = tf.tidy(() => {
-    const m = column(flags, prev.shape);
-    return tf.add(tf.mul(next, m), tf.mul(prev, tf.sub(1, m))) as tf.Tensor4D;
-  });
-  prev.dispose();
-  return out;
-}
-
-function randomStart(x: tf.Tensor4D, eps: number, norm: Norm, seed: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const t = norm === 'linf' ? tf.randomUniform(x.shape, -1, 1, 'float32', seed) : tf.randomNormal(x.shape, 0, 1, 'float32', seed);
-    return tf.clipByValue(tf.add(x, tf.mul(eps, normalise(t as tf.Tensor4D, norm))), 0, 1) as tf.Tensor4D;
-  });
-}
-
 /** One APGD run from a random start; returns the fooling/best points and the fooled flags. */
-async function apgdRun(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, opts: ApgdOptions, seed: number): Promise<AttackResult> {
+async function apgdRun(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, opts: ApgdOptions, seed: number): Promise<AttackOutcome> {
   const n = x.shape[0];
   const alpha = opts.momentum ?? 0.75;
   const project = (p: tf.Tensor4D) => (opts.norm === 'linf' ? projectLinf(p, x, opts.eps) : projectL2(p, x, opts.eps));
   const step = (p: tf.Tensor4D, g: tf.Tensor4D, eta: tf.Tensor) =>
     tf.add(p, tf.mul(eta, opts.norm === 'linf' ? tf.sign(g) : normalise(g, 'l2'))) as tf.Tensor4D;
 
-  let xCur = randomStart(x, opts.eps, opts.norm, seed);
+  let xCur = randomStart(x, opts.eps, seed, { surface: opts.norm });
   let xPrev = xCur.clone();
   let first = lossAndGradient(net, xCur, y, opts.target, opts.loss, opts.yTarget);
   let grad = first.grad;
@@ -181,22 +157,19 @@ async function apgdRun(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, opts: 
     const { improved, halve } = control.observe(k + 1, loss);
     xBest = replaceRows(xBest, xCur, improved);
     if (improved.some((f) => f)) {
-      const g = tf.tidy(() => tf.add(tf.mul(grad, column(improved, grad.shape)), tf.mul(gradBest, tf.sub(1, column(improved, grad.shape)))) as tf.Tensor4D);
+      const g = mergeRows(improved, grad, gradBest);
       gradBest.dispose();
       gradBest = g;
     }
     if (halve && halve.some((f) => f)) {
       xCur = replaceRows(xCur, xBest, halve);
-      const g = tf.tidy(() => tf.add(tf.mul(gradBest, column(halve, grad.shape)), tf.mul(grad, tf.sub(1, column(halve, grad.shape)))) as tf.Tensor4D);
+      const g = mergeRows(halve, gradBest, grad);
       grad.dispose();
       grad = g;
     }
     opts.onIteration?.(k + 1, control.stepSize);
   }
-  const xAdv = tf.tidy(() => {
-    const m = column(fooled, x.shape);
-    return tf.add(tf.mul(xBestAdv, m), tf.mul(xBest, tf.sub(1, m))) as tf.Tensor4D;
-  });
+  const xAdv = mergeRows(fooled, xBestAdv, xBest);
   tf.dispose([xCur, xPrev, grad, xBest, gradBest, xBestAdv]);
   return { xAdv, fooled };
 }
@@ -205,29 +178,23 @@ async function apgdRun(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, opts: 
  * APGD with restarts: each restart attacks only the samples not fooled so far and keeps its fooling
  * points. Losses: 'ce' (APGD-CE), 'dlr', 'dlr-targeted' with `yTarget` (APGD-T's inner run), 'cw'.
  */
-export async function apgd(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, opts: ApgdOptions): Promise<AttackResult> {
+export async function apgd(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, opts: ApgdOptions): Promise<AttackOutcome> {
   const seed = opts.seed ?? 0;
   const rng = new Rng(seed);
   let result = await apgdRun(net, x, y, opts, rng.seed());
   for (let r = 1; r < opts.restarts; r++) {
     const left = [...result.fooled.keys()].filter((i) => !result.fooled[i]);
     if (left.length === 0) break;
-    const idx = tf.tensor1d(left, 'int32');
-    const sub = tf.gather(x, idx) as tf.Tensor4D;
-    const subY = tf.gather(y, idx) as tf.Tensor1D;
-    const subT = opts.yTarget ? (tf.gather(opts.yTarget, idx) as tf.Tensor1D) : undefined;
+    const [sub, subY] = gatherRows(left, x, y);
+    const [subT] = opts.yTarget ? gatherRows(left, opts.yTarget) : [undefined];
     const again = await apgdRun(net, sub, subY, { ...opts, yTarget: subT }, rng.seed());
     const flags = new Uint8Array(x.shape[0]);
     left.forEach((i, j) => {
       if (again.fooled[j]) flags[i] = 1;
     });
-    const spread = tf.tidy(() => {
-      const source = new Int32Array(x.shape[0]);
-      left.forEach((i, j) => (source[i] = j));
-      return tf.gather(again.xAdv, tf.tensor1d(source, 'int32')) as tf.Tensor4D;
-    });
+    const spread = spreadRows(again.xAdv, left, x.shape[0]);
     const merged = replaceRows(result.xAdv, spread, flags);
-    tf.dispose([idx, sub, subY, subT ?? [], again.xAdv, spread]);
+    tf.dispose([sub, subY, subT ?? [], again.xAdv, spread]);
     result = { xAdv: merged, fooled: Uint8Array.from(result.fooled, (f, i) => f | flags[i]) };
   }
   return result;

@@ -6,15 +6,17 @@
 // to a tracker: by default the objective itself; the evaluation runner tracks every exit and the
 // early-exit model at once, so a point stays in the pool while any of them still resists.
 import * as tf from '@tensorflow/tfjs';
+import { AA_COMPONENTS, AA_STANDARD_SETTINGS, type AaComponent } from '../../../src-shared/evaluation';
 import type { ExitTarget, MultiExitNet } from '../model/multi-exit';
 import { objectivesOf } from './loss';
-import { allHeadsWrong, headLogits, type SingleTarget } from './objective';
+import type { SingleTarget } from './objective';
 import { apgd } from './apgd';
 import { fabTargeted, rankedClasses } from './fab';
 import { objectiveMarginFn, square } from './square';
+import { TargetTracker, type EnsembleTracker } from './attack';
+import { gatherRows } from './rows';
 
-export const AA_COMPONENTS = ['apgd-ce', 'apgd-t', 'fab-t', 'square'] as const;
-export type AaComponent = (typeof AA_COMPONENTS)[number];
+export { AA_COMPONENTS, type AaComponent };
 
 export interface AutoAttackOptions {
   eps: number;
@@ -32,26 +34,12 @@ export interface AutoAttackOptions {
   seed: number;
 }
 
-export const AA_STANDARD: Omit<AutoAttackOptions, 'eps' | 'seed'> = {
-  steps: 100,
-  targetClasses: 9,
-  squareQueries: 5000,
-  restarts: 1,
-  components: AA_COMPONENTS,
-  rescaleSquareSchedule: false,
-};
+export const AA_STANDARD: Omit<AutoAttackOptions, 'eps' | 'seed'> = { ...AA_STANDARD_SETTINGS, components: AA_COMPONENTS, rescaleSquareSchedule: false };
 
 /** True when the settings are those of the standard version (so reports can say so). */
 export function isStandardAutoAttack(o: Omit<AutoAttackOptions, 'eps' | 'seed'>): boolean {
-  return o.steps === 100 && o.targetClasses === 9 && o.squareQueries === 5000 && o.restarts === 1 && !o.rescaleSquareSchedule && o.components.join() === AA_COMPONENTS.join();
-}
-
-/** Decides which points still need attacking and takes the candidates each attack produces. */
-export interface EnsembleTracker {
-  /** Batch rows still worth attacking for this objective. */
-  pending(target: SingleTarget): number[];
-  /** Candidate adversarial points for the listed rows; returns how many points it newly fooled. */
-  record(rows: number[], xAdv: tf.Tensor4D, component: AaComponent): Promise<number>;
+  const s = AA_STANDARD_SETTINGS;
+  return o.steps === s.steps && o.targetClasses === s.targetClasses && o.squareQueries === s.squareQueries && o.restarts === s.restarts && !o.rescaleSquareSchedule && o.components.join() === AA_COMPONENTS.join();
 }
 
 /** Runs the ensemble; returns, per component, how many points it newly fooled (as the tracker counts). */
@@ -63,10 +51,8 @@ export async function runAutoAttack(net: MultiExitNet, x: tf.Tensor4D, y: tf.Ten
   const seedOf = (c: number, o: number, r: number) => opts.seed + 7919 * c + 104_729 * o + 13 * r;
 
   const subset = (rows: number[]) => {
-    const idx = tf.tensor1d(rows, 'int32');
-    const out = { x: tf.gather(x, idx) as tf.Tensor4D, y: tf.gather(y, idx) as tf.Tensor1D };
-    idx.dispose();
-    return out;
+    const [sx, sy] = gatherRows(rows, x, y);
+    return { x: sx, y: sy };
   };
 
   for (const [c, component] of AA_COMPONENTS.entries()) {
@@ -92,7 +78,7 @@ export async function runAutoAttack(net: MultiExitNet, x: tf.Tensor4D, y: tf.Ten
         // FAB returns the clean point where it found nothing within ε: nothing to record there.
         const keep = component === 'fab-t' ? rows.map((_, j) => j).filter((j) => result.fooled[j]) : rows.map((_, j) => j);
         if (keep.length) {
-          const kept = keep.length === rows.length ? result.xAdv : (tf.gather(result.xAdv, tf.tensor1d(keep, 'int32')) as tf.Tensor4D);
+          const kept = keep.length === rows.length ? result.xAdv : gatherRows(keep, result.xAdv)[0];
           gains[component] += await tracker.record(keep.map((j) => rows[j]), kept, component);
           if (kept !== result.xAdv) kept.dispose();
         }
@@ -111,43 +97,9 @@ export interface AutoAttackResult {
   gains: Record<AaComponent, number>;
 }
 
-/** AutoAttack against one objective: robust means every attack failed to fool all of its heads. */
+/** AutoAttack against one target: robust means every attack failed to fool all the heads of each objective. */
 export async function autoAttack(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, target: ExitTarget, opts: AutoAttackOptions): Promise<AutoAttackResult> {
-  const n = x.shape[0];
-  const objectives = objectivesOf(target, net.exitCount) as SingleTarget[];
-  const cleanWrong = tf.tidy(() => objectives.map((o) => allHeadsWrong(headLogits(net, x, o), y)));
-  const wrong = await Promise.all(cleanWrong.map((t) => t.data()));
-  tf.dispose(cleanWrong);
-  // For max-average a point is robust while every objective still resists.
-  const robust = Uint8Array.from({ length: n }, (_, i) => (wrong.every((w) => w[i] < 0.5) ? 1 : 0));
-  let found = x.clone();
-  const tracker: EnsembleTracker = {
-    pending: () => [...robust.keys()].filter((i) => robust[i]),
-    async record(rows, xAdv) {
-      const flagsT = tf.tidy(() => {
-        const ySub = tf.gather(y, tf.tensor1d(rows, 'int32')) as tf.Tensor1D;
-        return tf.max(tf.stack(objectives.map((o) => allHeadsWrong(headLogits(net, xAdv, o), ySub))), 0);
-      });
-      const flags = await flagsT.data();
-      flagsT.dispose();
-      const fresh = rows.map((r, j) => (flags[j] > 0.5 && robust[r] ? j : -1)).filter((j) => j >= 0);
-      if (fresh.length === 0) return 0;
-      const source = new Int32Array(n);
-      const mask = new Float32Array(n);
-      for (const j of fresh) {
-        robust[rows[j]] = 0;
-        source[rows[j]] = j;
-        mask[rows[j]] = 1;
-      }
-      const next = tf.tidy(() => {
-        const m = tf.tensor(mask, [n, 1, 1, 1]);
-        return tf.add(tf.mul(tf.gather(xAdv, tf.tensor1d(source, 'int32')), m), tf.mul(found, tf.sub(1, m))) as tf.Tensor4D;
-      });
-      found.dispose();
-      found = next;
-      return fresh.length;
-    },
-  };
-  const gains = await runAutoAttack(net, x, y, objectives, opts, tracker);
-  return { xAdv: found, robust, gains };
+  const tracker = await TargetTracker.create(net, x, y, target);
+  const gains = await runAutoAttack(net, x, y, objectivesOf(target, net.exitCount), opts, tracker);
+  return { xAdv: tracker.outcome().xAdv, robust: tracker.robust, gains };
 }

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MultiExitNet } from '../model/multi-exit';
 import { allHeadsWrong, headLogits, type SingleTarget } from './objective';
-import type { AttackResult } from './apgd';
+import type { AttackOutcome } from './attack';
 import { Rng } from './rng';
 
 export interface FabOptions {
@@ -166,7 +166,7 @@ async function fabRun(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, yT: tf.
  * FAB-T against one target class per sample (`yTarget`). Returns, per sample, the closest
  * adversarial point found if it lies within ε (fooled), else the original point.
  */
-export async function fabTargeted(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, yTarget: tf.Tensor1D, opts: FabOptions): Promise<AttackResult> {
+export async function fabTargeted(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, yTarget: tf.Tensor1D, opts: FabOptions): Promise<AttackOutcome> {
   const n = x.shape[0];
   const dim = x.size / n;
   const rng = new Rng(opts.seed ?? 0);

@@ -1,7 +1,8 @@
-// FGSM (Goodfellow et al. 2015) and FGSM with random start (Wong et al. 2020), L∞, on any exit target.
+// FGSM (Goodfellow et al. 2015) and FGSM with random start (Wong et al. 2020), L∞, on any exit
+// target: one step of the sign-gradient core.
 import * as tf from '@tensorflow/tfjs';
 import type { ExitTarget, MultiExitNet } from '../model/multi-exit';
-import { inputGradient, objectivesOf, projectLinf, selectByAverageLoss } from './loss';
+import { pgd } from './pgd';
 
 export interface FgsmOptions {
   /** Radius and step in [0,1] pixel units. */
@@ -14,18 +15,6 @@ export interface FgsmOptions {
   seed?: number;
 }
 
-export function randomStartPoint(x: tf.Tensor4D, eps: number, seed: number | undefined): tf.Tensor4D {
-  return tf.tidy(() => tf.clipByValue(tf.add(x, tf.randomUniform(x.shape, -eps, eps, 'float32', seed)), 0, 1) as tf.Tensor4D);
-}
-
 export function fgsm(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, opts: FgsmOptions): tf.Tensor4D {
-  const training = opts.training ?? false;
-  return tf.tidy(() => {
-    const start = opts.randomStart ? randomStartPoint(x, opts.eps, opts.seed) : x;
-    const candidates = objectivesOf(opts.target, net.exitCount).map((objective) => {
-      const g = inputGradient(net, start, y, objective, training);
-      return projectLinf(tf.add(start, tf.mul(opts.alpha, tf.sign(g))) as tf.Tensor4D, x, opts.eps);
-    });
-    return candidates.length === 1 ? candidates[0] : selectByAverageLoss(net, candidates, y, training);
-  });
+  return pgd(net, x, y, { ...opts, steps: 1, restarts: 1 });
 }

@@ -8,8 +8,6 @@ import type { ExitTarget, MultiExitNet } from '../model/multi-exit';
 /** A target the loss of one attack run can be computed for (max-average is a set of these). */
 export type SingleTarget = Exclude<ExitTarget, { kind: 'max-average' }>;
 
-export type Norm = 'linf' | 'l2';
-
 /** Per-head losses (to maximise). `dlr-targeted` and `ce-targeted` need a target class per sample. */
 export type LossKind = 'ce' | 'dlr' | 'cw' | 'dlr-targeted' | 'ce-targeted';
 
@@ -21,10 +19,6 @@ export function headsOf(target: SingleTarget, exitCount: number): number[] {
     return [target.index];
   }
   return Array.from({ length: exitCount }, (_, i) => i);
-}
-
-export function describeTarget(target: ExitTarget): string {
-  return target.kind === 'exit' ? `exit ${target.index + 1}` : target.kind;
 }
 
 /** Logits of the heads of a target, in inference mode unless asked otherwise. */
@@ -133,64 +127,19 @@ export interface LossAndGradient {
   fooled: tf.Tensor1D;
 }
 
-/** One forward and backward pass: the objective's loss, its input gradient and whether the point fools it. */
-export function lossAndGradient(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, target: SingleTarget, kind: LossKind, yTarget?: tf.Tensor1D): LossAndGradient {
+/**
+ * One forward and backward pass: the objective's loss, its input gradient and whether the point
+ * fools it. Training-time attacks pass `training` so that batch norm uses batch statistics.
+ */
+export function lossAndGradient(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, target: SingleTarget, kind: LossKind, yTarget?: tf.Tensor1D, training = false): LossAndGradient {
   let loss: tf.Tensor1D | null = null;
   let fooled: tf.Tensor1D | null = null;
   const grad = tf.grad((xi: tf.Tensor) => {
-    const heads = headLogits(net, xi as tf.Tensor4D, target);
+    const heads = headLogits(net, xi as tf.Tensor4D, target, training);
     const perSample = objectiveLossOf(heads, kind, y, yTarget);
     loss = tf.keep(perSample.clone());
     fooled = tf.keep(allHeadsWrong(heads, y));
     return tf.sum(perSample);
   })(x) as tf.Tensor4D;
   return { grad, loss: loss!, fooled: fooled! };
-}
-
-/** Per-sample L∞ and L2 distances between two batches. */
-export function distances(a: tf.Tensor4D, b: tf.Tensor4D): { linf: tf.Tensor1D; l2: tf.Tensor1D } {
-  return tf.tidy(() => {
-    const d = tf.reshape(tf.sub(a, b), [a.shape[0], -1]);
-    return { linf: tf.max(tf.abs(d), 1) as tf.Tensor1D, l2: tf.sqrt(tf.sum(tf.square(d), 1)) as tf.Tensor1D };
-  });
-}
-
-/** Projection onto the L2 ball of radius eps around x0, then onto the image box. */
-export function projectL2(xAdv: tf.Tensor4D, x0: tf.Tensor4D, eps: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const d = tf.sub(xAdv, x0);
-    const norm = tf.sqrt(tf.sum(tf.square(d), [1, 2, 3], true));
-    const scale = tf.minimum(1, tf.div(eps, tf.add(norm, 1e-12)));
-    return tf.clipByValue(tf.add(x0, tf.mul(d, scale)), 0, 1) as tf.Tensor4D;
-  });
-}
-
-/** Unit-norm direction per sample (L∞: divide by the largest entry; L2: by the Euclidean norm). */
-export function normalise(t: tf.Tensor4D, norm: Norm): tf.Tensor4D {
-  return tf.tidy(() => {
-    const n = norm === 'linf' ? tf.max(tf.abs(t), [1, 2, 3], true) : tf.sqrt(tf.sum(tf.square(t), [1, 2, 3], true));
-    return tf.div(t, tf.add(n, 1e-12)) as tf.Tensor4D;
-  });
-}
-
-/** Row i of each listed sample, gathered into a new batch. */
-export function gatherRows<T extends tf.Tensor>(t: T, indices: number[]): T {
-  return tf.tidy(() => tf.gather(t, tf.tensor1d(indices, 'int32')) as T);
-}
-
-/** Returns `base` with the rows listed in `indices` replaced by the rows of `rows` (same order). */
-export function scatterRows<T extends tf.Tensor>(base: T, indices: number[], rows: T): T {
-  if (indices.length === 0) return base.clone();
-  return tf.tidy(() => {
-    const n = base.shape[0];
-    const flags = new Float32Array(n);
-    const source = new Int32Array(n);
-    indices.forEach((idx, j) => {
-      flags[idx] = 1;
-      source[idx] = j;
-    });
-    const spread = tf.gather(rows, tf.tensor1d(source, 'int32'));
-    const mask = tf.reshape(tf.tensor1d(flags), [n, ...base.shape.slice(1).map(() => 1)]);
-    return tf.add(tf.mul(base, tf.sub(1, mask)), tf.mul(spread, mask)) as T;
-  });
 }

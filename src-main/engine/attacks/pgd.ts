@@ -1,59 +1,122 @@
-// PGD-k with random start and restarts (Madry et al. 2018), L∞, on any exit target.
+// The sign-gradient family under L∞, on any exit target: FGSM (one step), BIM (iterative FGSM from
+// the clean point; Kurakin et al. 2017), PGD-k (from a random point of the ball, with restarts;
+// Madry et al. 2018), MIM (BIM whose step follows a momentum of L1-normalised gradients; Dong et
+// al. 2018) and CW∞ (PGD on the Carlini–Wagner margin loss). One synchronous core, so that the
+// training methods can craft their examples inside their own tf code.
 import * as tf from '@tensorflow/tfjs';
 import type { ExitTarget, MultiExitNet } from '../model/multi-exit';
-import { inputGradient, objectiveLoss, objectivesOf, projectLinf, selectByAverageLoss } from './loss';
-import { randomStartPoint } from './fgsm';
+import { objectivesOf, selectByAverageLoss } from './loss';
+import { allHeadsWrong, headLogits, lossAndGradient, objectiveLossOf, type LossKind, type SingleTarget } from './objective';
+import { projectLinf, randomStart } from './ball';
+import { mergeRows } from './rows';
 
 export interface PgdOptions {
+  /** Radius and step in [0,1] pixel units. */
   eps: number;
   alpha: number;
   steps: number;
+  /** Runs per objective from fresh random starts; per sample the one with the highest loss is kept. */
   restarts: number;
   target: ExitTarget;
+  /** Batch-norm mode while attacking: training-time attacks use batch statistics. */
   training?: boolean;
   seed?: number;
+  /** Start from a uniform point of the ε-ball (default); off: from the clean point (BIM, FGSM). */
+  randomStart?: boolean;
+  /** MIM's decay μ: steps follow g ← μ·g + ∇/‖∇‖₁ instead of ∇. Unset: no momentum. */
+  momentum?: number;
+  /** Loss ascended on each head: cross-entropy (default) or the CW margin. */
+  loss?: LossKind;
+  /**
+   * Return, per sample, the first iterate that fools every head of the objective, where one does
+   * (evaluation: any point of the ball that fools counts). Off in training, which wants the last
+   * iterate.
+   */
+  keepFooling?: boolean;
 }
 
-/** One PGD run for a single objective, keeping per sample the restart with the highest loss. */
-function pgdSingle(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, objective: ExitTarget, opts: PgdOptions, seed: number): tf.Tensor4D {
+interface Run {
+  point: tf.Tensor4D;
+  /** Per-sample loss at `point` (fooling points rank above every other one when keepFooling). */
+  score: tf.Tensor1D;
+}
+
+function score(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, objective: SingleTarget, opts: PgdOptions): tf.Tensor1D {
+  return tf.tidy(() => {
+    const heads = headLogits(net, x, objective, opts.training ?? false);
+    const loss = objectiveLossOf(heads, opts.loss ?? 'ce', y);
+    return (opts.keepFooling ? tf.where(tf.greater(allHeadsWrong(heads, y), 0.5), tf.fill(loss.shape, Infinity), loss) : loss) as tf.Tensor1D;
+  });
+}
+
+/** One run from one start on one objective. */
+function ascend(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, objective: SingleTarget, opts: PgdOptions, seed: number): tf.Tensor4D {
   const training = opts.training ?? false;
-  let best: tf.Tensor4D | null = null;
-  let bestLoss: tf.Tensor1D | null = null;
-  for (let r = 0; r < opts.restarts; r++) {
-    let xAdv = randomStartPoint(x, opts.eps, seed + r);
-    for (let k = 0; k < opts.steps; k++) {
-      const next: tf.Tensor4D = tf.tidy(() => {
-        const g = inputGradient(net, xAdv, y, objective, training);
-        return projectLinf(tf.add(xAdv, tf.mul(opts.alpha, tf.sign(g))) as tf.Tensor4D, x, opts.eps);
-      });
-      xAdv.dispose();
-      xAdv = next;
+  let xAdv = opts.randomStart === false ? x.clone() : randomStart(x, opts.eps, seed);
+  let velocity: tf.Tensor4D | null = null;
+  let found: tf.Tensor4D | null = null;
+  let fooled: tf.Tensor1D | null = null;
+  const keep = (wrong: tf.Tensor1D) => {
+    if (!found || !fooled) {
+      found = xAdv.clone();
+      fooled = wrong.clone();
+      return;
     }
-    if (opts.restarts === 1) return xAdv;
-    const loss = tf.tidy(() => objectiveLoss(net.forward(xAdv, training), y, objective));
-    if (!best || !bestLoss) {
-      best = xAdv;
-      bestLoss = loss;
+    const [f, m] = tf.tidy(() => [mergeRows(tf.mul(wrong, tf.sub(1, fooled!)) as tf.Tensor1D, xAdv, found!), tf.maximum(fooled!, wrong) as tf.Tensor1D]);
+    tf.dispose([found, fooled]);
+    found = f;
+    fooled = m;
+  };
+  for (let k = 0; k < opts.steps; k++) {
+    const out = lossAndGradient(net, xAdv, y, objective, opts.loss ?? 'ce', undefined, training);
+    if (opts.keepFooling) keep(out.fooled);
+    let direction = out.grad;
+    if (opts.momentum !== undefined) {
+      const mu = opts.momentum;
+      const v: tf.Tensor4D = tf.tidy(() => {
+        const unit = tf.div(out.grad, tf.add(tf.sum(tf.abs(out.grad), [1, 2, 3], true), 1e-12));
+        return (velocity ? tf.add(tf.mul(mu, velocity), unit) : unit) as tf.Tensor4D;
+      });
+      velocity?.dispose();
+      velocity = v;
+      direction = v;
+    }
+    const next = tf.tidy(() => projectLinf(tf.add(xAdv, tf.mul(opts.alpha, tf.sign(direction))) as tf.Tensor4D, x, opts.eps));
+    tf.dispose([out.grad, out.loss, out.fooled, xAdv]);
+    xAdv = next;
+  }
+  velocity?.dispose();
+  if (!opts.keepFooling) return xAdv;
+  const last = tf.tidy(() => allHeadsWrong(headLogits(net, xAdv, objective, training), y));
+  keep(last);
+  last.dispose();
+  const out = mergeRows(fooled!, found!, xAdv);
+  tf.dispose([found!, fooled!, xAdv]);
+  return out;
+}
+
+/** Restarts on one objective: per sample, the run with the highest score. */
+function bestOfRestarts(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, objective: SingleTarget, opts: PgdOptions, seed: number): tf.Tensor4D {
+  let best: Run | null = null;
+  for (let r = 0; r < opts.restarts; r++) {
+    const point = ascend(net, x, y, objective, opts, seed + r);
+    if (opts.restarts === 1) return point;
+    const run = { point, score: score(net, point, y, objective, opts) };
+    if (!best) {
+      best = run;
       continue;
     }
-    const [b, l] = tf.tidy(() => {
-      const better = tf.greater(loss, bestLoss!);
-      return [
-        tf.where(tf.reshape(better, [-1, 1, 1, 1]).broadcastTo(x.shape), xAdv, best!) as tf.Tensor4D,
-        tf.maximum(loss, bestLoss!) as tf.Tensor1D,
-      ];
-    });
-    tf.dispose([best, bestLoss, xAdv, loss]);
-    best = b;
-    bestLoss = l;
+    const prev: Run = best;
+    best = tf.tidy(() => ({ point: mergeRows(tf.greater(run.score, prev.score) as tf.Tensor1D, run.point, prev.point), score: tf.maximum(run.score, prev.score) as tf.Tensor1D }));
+    tf.dispose([prev.point, prev.score, run.point, run.score]);
   }
-  bestLoss?.dispose();
-  return best!;
+  best!.score.dispose();
+  return best!.point;
 }
 
 export function pgd(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, opts: PgdOptions): tf.Tensor4D {
   const seed = opts.seed ?? 0;
-  const candidates = objectivesOf(opts.target, net.exitCount).map((objective, i) => pgdSingle(net, x, y, objective, opts, seed + 1000 * i));
+  const candidates = objectivesOf(opts.target, net.exitCount).map((objective, i) => bestOfRestarts(net, x, y, objective, opts, seed + 1000 * i));
   if (candidates.length === 1) return candidates[0];
   const chosen = selectByAverageLoss(net, candidates, y, opts.training ?? false);
   tf.dispose(candidates);

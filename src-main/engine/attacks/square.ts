@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MultiExitNet } from '../model/multi-exit';
 import { headLogits, objectiveMargin, type SingleTarget } from './objective';
-import type { AttackResult } from './apgd';
+import type { AttackOutcome } from './attack';
 import { Rng } from './rng';
 
 export interface SquareOptions {
@@ -45,7 +45,7 @@ async function marginsOf(fn: MarginFn, x: Float32Array, shape: [number, number, 
 }
 
 /** Square Attack on a batch in NHWC. Returns the best point per sample and whether its margin reached ≤ 0. */
-export async function square(x: tf.Tensor4D, y: tf.Tensor1D, marginFn: MarginFn, opts: SquareOptions): Promise<AttackResult> {
+export async function square(x: tf.Tensor4D, y: tf.Tensor1D, marginFn: MarginFn, opts: SquareOptions): Promise<AttackOutcome> {
   const [n, h, w, c] = x.shape;
   const dim = h * w * c;
   const eps = opts.eps;

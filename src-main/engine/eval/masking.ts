@@ -28,8 +28,8 @@ export interface MaskingOptions {
   largeEps?: number;
 }
 
-const WHITE_BOX = new Set(['fgsm', 'pgd20', 'pgd50', 'cw', 'aa', 'apgd-ce', 'apgd-t', 'fab-t']);
-const ITERATIVE = new Set(['pgd20', 'pgd50', 'cw', 'apgd-ce', 'apgd-t', 'aa']);
+const ITERATIVE = new Set<string>(['pgd20', 'pgd50', 'bim', 'mim', 'cw', 'cw100', 'apgd-ce', 'apgd-t', 'aa']);
+const WHITE_BOX = new Set<string>([...ITERATIVE, 'fgsm', 'fab-t']);
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
 export function maskingWarnings(input: MaskingInput, opts: MaskingOptions = {}): string[] {

@@ -1,20 +1,16 @@
 // The evaluation runner: attacks × exits on a set of images, for each exit and for the early-exit
 // model at each budget. Thresholds are calibrated on held-out clean images first; then, batch by
-// batch, each attack runs once per objective of the exit target (one exit, the average, or each exit
-// and the average for max-average) and a RobustTracker counts, per classifier, the images no
-// candidate fooled. Attacks are independent: each starts from the clean predictions.
+// batch, each attack (run by name through the registry) attacks the exit target (one exit, the
+// average, or each exit and the average for max-average) and a RobustTracker counts, per
+// classifier, the images no candidate fooled. Attacks are independent: each starts from the clean
+// predictions. A classifier the target does not aim at is marked so in the result: its number is
+// what points crafted against the others did to it, not an attack on it.
 import * as tf from '@tensorflow/tfjs';
 import type { AttackResult, EarlyExitPoint, EvalAttack } from '../../../src-shared/evaluation';
 import type { ExitTarget, MultiExitNet } from '../model/multi-exit';
-import { fgsm } from '../attacks/fgsm';
-import { pgd } from '../attacks/pgd';
-import { cwInf } from '../attacks/cw';
-import { objectivesOf } from '../attacks/loss';
-import { runAutoAttack } from '../attacks/autoattack';
-import type { SingleTarget } from '../attacks/objective';
 import { Rng } from '../attacks/rng';
 import { calibrateThreshold, exitShare, meanCost, type Calibration } from './early-exit';
-import { planAttack, stepsOf, type AttackPlan, type AttackSettings } from './attack-specs';
+import { attackNamed, type AttackSettings } from './attack-specs';
 import { predictAll, RobustTracker } from './tracker';
 
 export interface ImageSet {
@@ -73,61 +69,42 @@ export async function calibrate(net: MultiExitNet, set: ImageSet, budgets: numbe
   return budgets.map((fraction) => ({ fraction, ...calibrateThreshold(conf, pred, set.y, set.count, exits, costs, fraction * full) }));
 }
 
-function subset(x: tf.Tensor4D, y: tf.Tensor1D, rows: number[]) {
-  return tf.tidy(() => {
-    const idx = tf.tensor1d(rows, 'int32');
-    return { x: tf.gather(x, idx) as tf.Tensor4D, y: tf.gather(y, idx) as tf.Tensor1D };
-  });
-}
-
-/** Runs one attack plan on one batch, feeding every candidate to the tracker. */
-export async function attackBatch(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, plan: AttackPlan, objectives: SingleTarget[], eps: number, tracker: RobustTracker, rng: Rng): Promise<void> {
-  if (plan.attack === 'clean') return;
-  if (plan.attack === 'aa' || !('alphaOfEps' in plan)) {
-    await runAutoAttack(net, x, y, objectives, { eps, ...plan.aa, components: plan.components, seed: rng.seed() }, tracker);
-    return;
-  }
-  const restarts = plan.attack === 'fgsm' ? 1 : plan.restarts;
-  for (let r = 0; r < restarts; r++) {
-    for (const objective of objectives) {
-      const rows = tracker.pending(objective);
-      if (rows.length === 0) continue;
-      const sub = subset(x, y, rows);
-      const alpha = plan.alphaOfEps * eps;
-      let adv: tf.Tensor4D;
-      if (plan.attack === 'fgsm') adv = fgsm(net, sub.x, sub.y, { eps, alpha, randomStart: false, target: objective });
-      else if (plan.attack === 'cw') adv = (await cwInf(net, sub.x, sub.y, { eps, alpha, steps: plan.steps, restarts: 1, target: objective, seed: rng.seed() })).xAdv;
-      else adv = pgd(net, sub.x, sub.y, { eps, alpha, steps: plan.steps, restarts: 1, target: objective, seed: rng.seed() });
-      await tracker.record(rows, adv, plan.attack);
-      tf.dispose([sub.x, sub.y, adv]);
-    }
-  }
+/** Per exit, the target whose attack a number measures (null: the target aims elsewhere). */
+export function aimedAt(target: ExitTarget, exits: number): Array<string | null> {
+  const name = describe(target);
+  return Array.from({ length: exits }, (_, e) => (target.kind !== 'exit' || target.index === e ? name : null));
 }
 
 /** Accuracy per exit and early-exit results for a set of images under a list of attacks. */
 export async function evaluateRobustness(net: MultiExitNet, images: ImageSet, calibration: ImageSet, opts: EvaluateOptions): Promise<EvaluationOutcome> {
   const budgets = await calibrate(net, calibration, opts.budgets, opts.costs, opts.batchSize);
   const thresholds = budgets.map((b) => b.threshold);
-  const objectives = objectivesOf(opts.target, net.exitCount) as SingleTarget[];
   const exits = net.exitCount;
   const batches = Math.ceil(images.count / opts.batchSize);
   const attacks: AttackResult[] = [];
-  for (const [a, attack] of opts.attacks.entries()) {
-    const plan = planAttack(attack, opts.settings);
+  for (const [a, name] of opts.attacks.entries()) {
+    const attack = attackNamed(name, opts.settings);
     const rng = new Rng(opts.seed * 1009 + a);
     const robust = new Array(exits + thresholds.length).fill(0);
+    const robustImages: string[][] = Array.from({ length: exits + thresholds.length }, () => []);
     const macs = new Array(thresholds.length).fill(0);
     const share = thresholds.map(() => new Array(exits).fill(0));
-    const gains = new Map<string, number[]>();
+    const components = Array.isArray(attack.settings.components) ? (attack.settings.components as string[]) : [];
+    // Every component run is listed, also one that fooled nothing.
+    const gains = new Map<string, number[]>(components.map((c) => [c, new Array(exits + thresholds.length).fill(0)]));
     const t0 = performance.now();
     for (let b = 0; b < batches; b++) {
-      opts.onProgress?.({ attack, batch: b, batches });
+      opts.onProgress?.({ attack: name, batch: b, batches });
       const start = b * opts.batchSize;
       const end = Math.min(images.count, start + opts.batchSize);
       const batch = batchOf(images, start, end);
       const tracker = new RobustTracker(net, batch.labels, thresholds, await predictAll(net, batch.x));
-      await attackBatch(net, batch.x, batch.y, plan, objectives, opts.eps, tracker, rng);
-      tracker.robust.forEach((r, c) => (robust[c] += r.reduce((s, v) => s + v, 0)));
+      const outcome = await attack.run(net, batch.x, batch.y, { eps: opts.eps, target: opts.target, seed: rng.seed(), tracker });
+      outcome.xAdv.dispose();
+      tracker.robust.forEach((r, c) => {
+        robust[c] += r.reduce((s, v) => s + v, 0);
+        robustImages[c].push(Array.from(r).join(''));
+      });
       tracker.taken.forEach((taken, k) => {
         macs[k] += meanCost(taken, opts.costs) * taken.length;
         exitShare(taken, exits).forEach((v, e) => (share[k][e] += v * taken.length));
@@ -143,24 +120,28 @@ export async function evaluateRobustness(net: MultiExitNet, images: ImageSet, ca
       fraction: bud.fraction,
       budgetMacs: bud.budget,
       threshold: bud.threshold,
+      feasible: bud.feasible,
+      aimed: opts.target.kind !== 'exit',
       accuracy: robust[exits + k] / n,
       macs: macs[k] / n,
       exitShare: share[k].map((v) => v / n),
     }));
-    const settings: Record<string, unknown> = { target: describe(opts.target) };
-    if ('alphaOfEps' in plan) settings.alpha255 = plan.alphaOfEps * opts.eps * 255;
-    if ('aa' in plan) Object.assign(settings, plan.aa, { components: plan.components });
+    const settings: Record<string, unknown> = { target: describe(opts.target), ...attack.settings };
+    if (typeof attack.settings.alphaOfEps === 'number') settings.alpha255 = attack.settings.alphaOfEps * opts.eps * 255;
+    const joined = robustImages.map((parts) => parts.join(''));
     attacks.push({
-      attack,
-      label: plan.label,
-      eps: attack === 'clean' ? 0 : opts.eps * 255,
-      steps: stepsOf(plan),
-      restarts: plan.attack === 'clean' ? 0 : 'restarts' in plan ? plan.restarts : 'aa' in plan ? plan.aa.restarts : 1,
+      attack: name,
+      label: attack.label,
+      eps: name === 'clean' ? 0 : opts.eps * 255,
+      steps: attack.steps,
+      restarts: attack.restarts,
       samples: n,
       settings,
       perExit: robust.slice(0, exits).map((v) => v / n),
-      earlyExit,
-      gains: gains.size && 'components' in plan ? Object.fromEntries(gains) : null,
+      aimedAt: name === 'clean' ? new Array(exits).fill('none') : aimedAt(opts.target, exits),
+      earlyExit: name === 'clean' ? earlyExit.map((p) => ({ ...p, aimed: true })) : earlyExit,
+      gains: components.length ? Object.fromEntries(gains) : null,
+      robustImages: { exits: joined.slice(0, exits), earlyExit: joined.slice(exits) },
       seconds: (performance.now() - t0) / 1000,
     });
   }

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MultiExitNet } from '../model/multi-exit';
 import { headsOf, type SingleTarget } from '../attacks/objective';
-import type { EnsembleTracker } from '../attacks/autoattack';
+import type { EnsembleTracker } from '../attacks/attack';
 import { confidences, exitTaken } from './early-exit';
 
 export interface Predictions {

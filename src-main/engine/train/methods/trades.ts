@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { exitLosses, projectLinf } from '../../attacks/loss';
+import { exitLosses } from '../../attacks/loss';
+import { projectLinf } from '../../attacks/ball';
 import type { TrainingMethod } from './types';
 import { fcPenalty } from './penalty';
 
