@@ -8,8 +8,9 @@ import { ModelConfigSchema, TrainConfigSchema } from './config';
 import { DatasetManifestSchema } from './datasets';
 import { EngineEventSchema, ModelSummarySchema, BackendReportSchema } from './engine-messages';
 import { EpochMetricsSchema } from './metrics';
+import { EvalAttackSchema, EvalTargetSchema } from './evaluation';
 import {
-  EvaluationSchema, RunComparisonSchema, RunDetailSchema, RunFilterSchema, ExportRequestSchema, RunIdSchema, RunNameSchema, RunStatusSchema, RunSummarySchema, TagSchema,
+  CheckpointKindSchema, DEFAULT_CHECKPOINT, EvaluationSchema, RunComparisonSchema, RunDetailSchema, RunFilterSchema, ExportRequestSchema, RunIdSchema, RunNameSchema, RunStatusSchema, RunSummarySchema, TagSchema,
   type Evaluation, type RunComparison, type RunDetail, type RunFilter, type RunStatus, type RunSummary,
 } from './runs';
 
@@ -87,11 +88,6 @@ export type LiveRun = z.infer<typeof LiveRunSchema>;
 export { RunSummarySchema, RunDetailSchema, RunComparisonSchema, EvaluationSchema, RunFilterSchema };
 export type { RunSummary, RunDetail, RunComparison, Evaluation, RunFilter };
 
-export const ATTACKS = ['clean', 'fgsm', 'pgd20', 'pgd50', 'cw', 'aa'] as const;
-export const AttackSchema = z.enum(ATTACKS);
-export type Attack = z.infer<typeof AttackSchema>;
-export const TARGETS = ['average', 'max-average'] as const;
-
 export const ExportResultSchema = z.object({ out: z.string(), files: z.array(z.string()) });
 
 /** Method name → request and response schemas. The renderer may call nothing else. */
@@ -140,11 +136,11 @@ export const API_METHODS = {
   'eval.run': {
     request: z.object({
       runId: RunId,
-      attacks: z.array(AttackSchema).min(1, 'choose at least one attack'),
+      attacks: z.array(EvalAttackSchema).min(1, 'choose at least one attack'),
       samples: z.number().int().min(1).max(100_000).default(256),
       eps: z.number().positive().max(255).default(8),
-      target: z.enum(TARGETS).default('max-average'),
-      checkpoint: z.enum(['last', 'best']).default('last'),
+      target: EvalTargetSchema.default('max-average'),
+      checkpoint: CheckpointKindSchema.default(DEFAULT_CHECKPOINT),
       jobId: JobId,
     }),
     /** The evaluation records written (one per attack). */

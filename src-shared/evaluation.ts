@@ -26,6 +26,9 @@ export const PAPER_ATTACKS = ['clean', 'pgd20', 'bim', 'mim', 'cw100', 'aa'] as 
 /** What `exitlab eval` runs when no list is given. */
 export const DEFAULT_EVAL_ATTACKS = ['clean', 'fgsm', 'pgd20', 'cw', 'aa'] as const satisfies readonly EvalAttack[];
 
+/** Gradient steps of the iterative attacks (AutoAttack's come from its settings). */
+export const ATTACK_STEPS = { fgsm: 1, pgd20: 20, pgd50: 50, bim: 20, mim: 20, cw: 30, cw100: 100 } as const satisfies Partial<Record<EvalAttack, number>>;
+
 const ATTACK_NAMES: Record<EvalAttack, string> = {
   clean: 'clean', fgsm: 'FGSM', pgd20: 'PGD', pgd50: 'PGD', bim: 'BIM', mim: 'MIM', cw: 'CW∞', cw100: 'CW∞',
   'apgd-ce': 'APGD-CE', 'apgd-t': 'APGD-T', 'fab-t': 'FAB-T', square: 'Square', aa: 'AutoAttack',
@@ -43,6 +46,9 @@ export function attackName(attack: string, steps: number): string {
   if (name === undefined) return attack.toUpperCase();
   return COUNTED.has(attack) ? `${name}-${steps}` : name;
 }
+
+/** An attack's name with its usual step count, for menus ("BIM-20", "AutoAttack"). */
+export const attackMenuName = (attack: EvalAttack): string => attackName(attack, (ATTACK_STEPS as Partial<Record<string, number>>)[attack] ?? AA_STANDARD_SETTINGS.steps);
 
 /** Which exits the attacks' losses look at: `exit:N` (1-based), `average`, `max-average`. */
 export const EvalTargetSchema = z.string().regex(/^(average|max-average|exit:[1-9][0-9]*)$/, 'a target is average, max-average or exit:N');

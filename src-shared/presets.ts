@@ -24,16 +24,18 @@ const SCHEDULE_NOTE = 'the paper gives SGD with momentum 0.9 for 100 epochs but 
   + 'ours is the usual CIFAR step schedule (0.1, divided by 10 at 50% and 75% of training), which MSDNet and PGD adversarial training use';
 const UNPUBLISHED_NOTE = 'batch size 64, weight decay 5e-4 and the FGSM step α = ε are not published either: they are the schema defaults';
 
+/** What both setups share: the paper's method, radius, optimiser and length. */
+const PAPER_TRAINING = {
+  method: 'fgsm-me', eps: 8, epochs: 100, momentum: 0.9,
+  lr: { kind: 'piecewise', max: 0.1, milestones: [0.5, 0.75], factor: 0.1 },
+} as const satisfies TrainConfigInput;
+
 export const PRESETS: Record<PresetId, Preset> = {
   'paper-cifar10': {
     id: 'paper-cifar10',
     label: 'Paper · CIFAR-10',
     summary: "the paper's CIFAR-10 setup: fgsm-me on a 5-block MSDNet, ε = 8/255, 100 epochs",
-    config: {
-      method: 'fgsm-me', model: { blocks: 5 }, eps: 8, epochs: 100, momentum: 0.9,
-      lr: { kind: 'piecewise', max: 0.1, milestones: [0.5, 0.75], factor: 0.1 },
-      lambda: [0.1, 0.1, 0.15, 0.15, 0.15],
-    },
+    config: { ...PAPER_TRAINING, model: { blocks: 5 }, lambda: [0.1, 0.1, 0.15, 0.15, 0.15] },
     ourChoices: [
       {
         field: 'lambda',
@@ -49,11 +51,7 @@ export const PRESETS: Record<PresetId, Preset> = {
     id: 'paper-cifar100',
     label: 'Paper · CIFAR-100',
     summary: "the paper's CIFAR-100 setup: fgsm-me on a 7-block MSDNet with its published λ, ε = 8/255, 100 epochs",
-    config: {
-      method: 'fgsm-me', model: { blocks: 7 }, eps: 8, epochs: 100, momentum: 0.9,
-      lr: { kind: 'piecewise', max: 0.1, milestones: [0.5, 0.75], factor: 0.1 },
-      lambda: [0.1, 0.1, 0.1, 0.15, 0.15, 0.15, 0.15],
-    },
+    config: { ...PAPER_TRAINING, model: { blocks: 7 }, lambda: [0.1, 0.1, 0.1, 0.15, 0.15, 0.15, 0.15] },
     ourChoices: [
       { field: 'lr', note: SCHEDULE_NOTE },
       { field: 'batchSize', note: UNPUBLISHED_NOTE },

@@ -28,6 +28,16 @@ describe('λ schedule editor', () => {
     expect(screen.getByRole('slider', { name: 'λ of exit 3' }).getAttribute('aria-valuenow')).toBe('0.3');
   });
 
+  it("Paper · CIFAR-10 is our 5-exit choice, said so; Paper · CIFAR-100 the paper's 7-exit λ", async () => {
+    render(LambdaEditor, { props: { lambda: [0, 0, 0, 0, 0], preset: 'off', warmupEpochs: 0, epochs: 10 } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Paper · CIFAR-10' }));
+    expect(values()).toEqual([0.1, 0.1, 0.15, 0.15, 0.15]);
+    expect(screen.getByText(/^Our choice/)).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: 'Paper · CIFAR-100' }));
+    expect(values()).toEqual([0.1, 0.1, 0.15, 0.15, 0.15]);
+    expect(screen.getByText(/^The paper's published λ, \[0.1, 0.1, 0.1, 0.15, 0.15, 0.15, 0.15\]/)).toBeTruthy();
+  });
+
   it('edits a bar from the keyboard and never goes below zero', async () => {
     render(LambdaEditor, { props: { lambda: [0.005, 0.2], preset: 'custom', warmupEpochs: 0, epochs: 10 } });
     const first = screen.getByRole('slider', { name: 'λ of exit 1' });

@@ -34,3 +34,16 @@ describe('the New run form', () => {
     expect(exitCount(form)).toBe(1);
   });
 });
+
+describe('paper setups in the New run form', () => {
+  it('applies a preset from src-shared: 5 blocks and our CIFAR-10 λ, or 7 blocks and the paper CIFAR-100 λ; the result is valid', async () => {
+    const { applyPreset } = await import('../../src-renderer/src/lib/run-form');
+    const c10 = applyPreset(defaultForm(), 'paper-cifar10');
+    expect(c10).toMatchObject({ method: 'fgsm-me', epochs: 100, momentum: 0.9, lambdaPreset: 'paper-cifar10', model: { blocks: 5 } });
+    expect(c10.lambda).toEqual([0.1, 0.1, 0.15, 0.15, 0.15]);
+    expect(validateForm(c10).errors).toEqual({});
+    const c100 = applyPreset(c10, 'paper-cifar100');
+    expect(c100.model.blocks).toBe(7);
+    expect(validateForm(c100).config!.lambda).toEqual([0.1, 0.1, 0.1, 0.15, 0.15, 0.15, 0.15]);
+  });
+});

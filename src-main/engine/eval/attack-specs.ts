@@ -2,7 +2,7 @@
 // one Attack (attacks/attack.ts) built from the evaluation's settings, so the runner, the CLI and
 // the tests run any of them by name. Step sizes are fractions of ε so the settings hold at any
 // radius (α = ε/4 is the usual 2/255 at ε = 8/255).
-import { AA_COMPONENTS, attackName, type AaComponent, type EvalAttack } from '../../../src-shared/evaluation';
+import { AA_COMPONENTS, ATTACK_STEPS, attackName, type AaComponent, type EvalAttack } from '../../../src-shared/evaluation';
 import { AA_STANDARD, isStandardAutoAttack, runAutoAttack, type AutoAttackOptions } from '../attacks/autoattack';
 import { runPerObjective, TargetTracker, withTracker, type Attack } from '../attacks/attack';
 import { objectivesOf } from '../attacks/loss';
@@ -72,15 +72,15 @@ const CLEAN: Attack = {
 
 const REGISTRY: Record<EvalAttack, (s: AttackSettings) => Attack> = {
   clean: () => CLEAN,
-  fgsm: () => signGradientAttack('fgsm', { steps: 1, alphaOfEps: 1, restarts: 1, randomStart: false }),
-  pgd20: (s) => signGradientAttack('pgd20', { steps: 20, alphaOfEps: 0.25, restarts: s.restarts, randomStart: true }),
-  pgd50: (s) => signGradientAttack('pgd50', { steps: 50, alphaOfEps: 0.25, restarts: s.restarts, randomStart: true }),
+  fgsm: () => signGradientAttack('fgsm', { steps: ATTACK_STEPS.fgsm, alphaOfEps: 1, restarts: 1, randomStart: false }),
+  pgd20: (s) => signGradientAttack('pgd20', { steps: ATTACK_STEPS.pgd20, alphaOfEps: 0.25, restarts: s.restarts, randomStart: true }),
+  pgd50: (s) => signGradientAttack('pgd50', { steps: ATTACK_STEPS.pgd50, alphaOfEps: 0.25, restarts: s.restarts, randomStart: true }),
   // BIM is PGD-20 from the clean point: with no random start, restarts would repeat the same run.
-  bim: () => signGradientAttack('bim', { steps: 20, alphaOfEps: 0.25, restarts: 1, randomStart: false }),
-  mim: () => signGradientAttack('mim', { steps: 20, alphaOfEps: 0.25, restarts: 1, randomStart: false, momentum: MIM_MOMENTUM }),
-  cw: (s) => signGradientAttack('cw', { steps: 30, alphaOfEps: 0.25, restarts: s.restarts, randomStart: true, loss: 'cw' }),
+  bim: () => signGradientAttack('bim', { steps: ATTACK_STEPS.bim, alphaOfEps: 0.25, restarts: 1, randomStart: false }),
+  mim: () => signGradientAttack('mim', { steps: ATTACK_STEPS.mim, alphaOfEps: 0.25, restarts: 1, randomStart: false, momentum: MIM_MOMENTUM }),
+  cw: (s) => signGradientAttack('cw', { steps: ATTACK_STEPS.cw, alphaOfEps: 0.25, restarts: s.restarts, randomStart: true, loss: 'cw' }),
   // The paper's CW-100: the CW margin loss ascended for 100 L∞ steps, as PGD.
-  cw100: (s) => signGradientAttack('cw100', { steps: 100, alphaOfEps: 0.25, restarts: s.restarts, randomStart: true, loss: 'cw' }),
+  cw100: (s) => signGradientAttack('cw100', { steps: ATTACK_STEPS.cw100, alphaOfEps: 0.25, restarts: s.restarts, randomStart: true, loss: 'cw' }),
   'apgd-ce': (s) => ensembleAttack('apgd-ce', ['apgd-ce'], s.aa),
   'apgd-t': (s) => ensembleAttack('apgd-t', ['apgd-t'], s.aa),
   'fab-t': (s) => ensembleAttack('fab-t', ['fab-t'], s.aa),

@@ -6,5 +6,7 @@ export const exitColor = (exit: number) => EXIT_RAMP[exit % EXIT_RAMP.length];
 const RUN_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
 export const runColor = (index: number) => RUN_COLORS[index % RUN_COLORS.length];
 
-const ATTACK_COLORS: Record<string, string> = { clean: '#4e79a7', fgsm: '#f28e2b', pgd: '#e15759', pgd20: '#e15759', pgd50: '#b0344a', cw: '#76b7b2', aa: '#59a14f' };
+const ATTACK_COLORS: Record<string, string> = {
+  clean: '#4e79a7', fgsm: '#f28e2b', pgd: '#e15759', pgd20: '#e15759', pgd50: '#b0344a', bim: '#ff9da7', mim: '#9c755f', cw: '#76b7b2', cw100: '#3f8f8a', aa: '#59a14f',
+};
 export const attackColor = (attack: string) => ATTACK_COLORS[attack] ?? '#888';

@@ -1,4 +1,5 @@
 // Number and time formatting shared by the views.
+import { attackName } from '../../../src-shared/evaluation';
 export const pct = (v: number | null | undefined, digits = 1) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : `${(100 * v).toFixed(digits)}%`);
 
 export function duration(seconds: number | null | undefined): string {
@@ -24,14 +25,12 @@ export const date = (iso: string) => {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' });
 };
 
-const ATTACK_NAMES: Record<string, string> = { fgsm: 'FGSM', aa: 'AutoAttack', 'apgd-ce': 'APGD-CE', 'apgd-t': 'APGD-T', 'fab-t': 'FAB-T', square: 'Square' };
-
 /**
- * An attack as papers write it, from a stored evaluation: `pgd` (the per-epoch PGD-10) and `pgd20`
- * are both "PGD-<steps>", `cw` is "CW∞-<steps>"; ε in /255 follows every attack but clean.
+ * An attack as papers write it, from a stored evaluation (names from src-shared/evaluation.ts):
+ * `pgd` (the per-epoch PGD-10) and `pgd20` are both "PGD-<steps>", `cw` is "CW∞-<steps>"; ε in
+ * /255 follows every attack but clean.
  */
 export function attackLabel(attack: string, steps: number, eps: number): string {
   if (attack === 'clean') return 'clean';
-  const name = /^pgd\d*$/.test(attack) ? `PGD-${steps}` : attack === 'cw' ? `CW∞-${steps}` : (ATTACK_NAMES[attack] ?? attack.toUpperCase());
-  return `${name} · ε ${eps}/255`;
+  return `${attackName(attack, steps)} · ε ${eps}/255`;
 }

@@ -1,8 +1,9 @@
 // λ presets for the schedule editor: one penalty weight per exit on its fully connected weights.
-// The paper's rule is "deeper exits get a heavier penalty": its 7-exit CIFAR-100 MSDNet uses
-// [0.1, 0.1, 0.1, 0.15, 0.15, 0.15, 0.15]. Other exit counts keep that shape (the first 3/7 of the
-// exits light, the rest heavy), as the engine's default does.
-export type LambdaPresetId = 'paper-cifar10' | 'paper-cifar100' | 'uniform' | 'ramp' | 'off';
+// The paper presets come from src-shared/presets.ts (the CIFAR-100 λ is the paper's, the CIFAR-10
+// one our choice, said so); on another exit count each exit takes the value at its relative depth.
+import { PRESETS, presetLambda, type PresetId } from '../../../src-shared/presets';
+
+export type LambdaPresetId = PresetId | 'uniform' | 'ramp' | 'off';
 
 export interface LambdaPreset {
   id: LambdaPresetId;
@@ -10,9 +11,16 @@ export interface LambdaPreset {
   description: string;
 }
 
+const paperPreset = (id: PresetId): LambdaPreset => {
+  const p = PRESETS[id];
+  const ours = p.ourChoices.find((c) => c.field === 'lambda');
+  const values = `[${p.config.lambda.join(', ')}] for its ${p.config.lambda.length} exits, stretched by depth to other exit counts`;
+  return { id, label: p.label, description: ours ? `Our choice, ${values}: ${ours.note}` : `The paper's published λ, ${values}` };
+};
+
 export const LAMBDA_PRESETS: LambdaPreset[] = [
-  { id: 'paper-cifar10', label: 'Paper · CIFAR-10', description: 'The engine\'s default for fgsm-me (the paper\'s shape: 0.1 on the shallow 3/7 of the exits, 0.15 on the deep ones)' },
-  { id: 'paper-cifar100', label: 'Paper · CIFAR-100', description: 'The paper\'s 7-block CIFAR-100 setting [0.1, 0.1, 0.1, 0.15, 0.15, 0.15, 0.15], stretched to other exit counts' },
+  paperPreset('paper-cifar10'),
+  paperPreset('paper-cifar100'),
   { id: 'uniform', label: 'Uniform', description: 'The same λ on every exit' },
   { id: 'ramp', label: 'Linear ramp', description: 'λ rising linearly from the first exit to the last' },
   { id: 'off', label: 'Off', description: 'No FC-weight penalty (λ = 0): plain multi-exit FGSM training' },
@@ -20,17 +28,14 @@ export const LAMBDA_PRESETS: LambdaPreset[] = [
 
 const round = (v: number) => Math.round(v * 1e4) / 1e4;
 
-function paperShape(exits: number, light: number, heavy: number): number[] {
-  if (exits === 1) return [heavy];
-  const shallow = Math.round((3 / 7) * exits);
-  return Array.from({ length: exits }, (_, i) => (i < shallow ? light : heavy));
-}
+/** The paper preset whose network has this many exits (CIFAR-10's 5), else CIFAR-100's. */
+export const paperPresetFor = (exits: number): PresetId => (exits === PRESETS['paper-cifar10'].config.lambda.length ? 'paper-cifar10' : 'paper-cifar100');
 
 export function lambdaPreset(id: LambdaPresetId, exits: number, opts: { value?: number; from?: number; to?: number } = {}): number[] {
   switch (id) {
     case 'paper-cifar10':
     case 'paper-cifar100':
-      return paperShape(exits, 0.1, 0.15);
+      return presetLambda(id, exits);
     case 'uniform':
       return new Array(exits).fill(round(opts.value ?? 0.1));
     case 'ramp': {

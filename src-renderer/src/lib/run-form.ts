@@ -2,7 +2,8 @@
 // schema and cross-field checks the main process applies (so a problem shows next to its field
 // before anything is sent).
 import { TrainConfigSchema, trainConfigProblem, type BackendName, type Method, type TrainConfig, type TrainConfigInput } from '../../../src-shared/config';
-import { lambdaPreset, type LambdaPresetId } from './lambda';
+import { PRESETS, type PresetId } from '../../../src-shared/presets';
+import { lambdaPreset, paperPresetFor, type LambdaPresetId } from './lambda';
 
 export interface RunForm {
   name: string;
@@ -72,9 +73,27 @@ export function defaultForm(dataset = 'synthetic'): RunForm {
     augment: true,
     keepBest: true,
     seed: 0,
-    lambda: lambdaPreset('paper-cifar10', REFERENCE_MODEL.blocks),
-    lambdaPreset: 'paper-cifar10',
+    lambda: lambdaPreset(paperPresetFor(REFERENCE_MODEL.blocks), REFERENCE_MODEL.blocks),
+    lambdaPreset: paperPresetFor(REFERENCE_MODEL.blocks),
     lambdaWarmupEpochs: 0,
+  };
+}
+
+/** The form with a run preset's fields (src-shared/presets.ts) on the reference model; the rest kept. */
+export function applyPreset(form: RunForm, id: PresetId): RunForm {
+  const c = PRESETS[id].config;
+  const lr = c.lr?.kind === 'piecewise' ? { lrKind: 'piecewise' as const, lrMax: c.lr.max, milestones: (c.lr.milestones ?? []).join(', '), lrFactor: c.lr.factor ?? form.lrFactor } : {};
+  return {
+    ...form,
+    ...lr,
+    method: c.method ?? form.method,
+    model: { ...REFERENCE_MODEL, ...c.model, exits: 'all' },
+    epochs: c.epochs ?? form.epochs,
+    eps: c.eps ?? form.eps,
+    momentum: c.momentum ?? form.momentum,
+    lambda: [...c.lambda],
+    lambdaPreset: id,
+    earlyStop: null,
   };
 }
 
