@@ -3,7 +3,7 @@
 // enters, with a message naming the field.
 import { z } from 'zod';
 
-export const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export const BackendSchema = z.enum(BACKENDS);
 export type BackendName = z.infer<typeof BackendSchema>;
 

@@ -23,12 +23,35 @@ export const EngineCommandSchema = z.discriminatedUnion('type', [
 export type EngineCommand = z.infer<typeof EngineCommandSchema>;
 export type EngineCommandInput = z.input<typeof EngineCommandSchema>;
 
+export const AdapterReportSchema = z.object({
+  vendor: z.string(),
+  architecture: z.string(),
+  description: z.string(),
+  /** A CPU rasteriser (SwiftShader, llvmpipe, WARP): correct but far slower than the wasm backend. */
+  software: z.boolean(),
+});
+export type AdapterReport = z.infer<typeof AdapterReportSchema>;
+
 export const BackendReportSchema = z.object({
   backend: z.string(),
   /** Why each backend tried before it was skipped, in the order tried. */
   skipped: z.array(z.object({ backend: z.string(), reason: z.string() })),
+  /** The GPU adapter, for the webgpu backend. */
+  adapter: AdapterReportSchema.optional(),
 });
 export type BackendReport = z.infer<typeof BackendReportSchema>;
+
+export function describeAdapter(a: AdapterReport): string {
+  const name = [a.vendor, a.architecture].filter(Boolean).join(' ') || 'unknown adapter';
+  return a.description ? `${name}, ${a.description}` : name;
+}
+
+export const SOFTWARE_ADAPTER_WARNING = 'warning: this is a software adapter (the GPU is emulated on the CPU): fine for checking results, far slower than --backend wasm for training';
+
+/** The backend as the run record and `runs show` name it: `webgpu (nvidia ampere, …)`. */
+export function describeBackend(r: BackendReport): string {
+  return r.adapter ? `${r.backend} (${describeAdapter(r.adapter)}${r.adapter.software ? ', software adapter' : ''})` : r.backend;
+}
 
 export const ModelSummarySchema = z.object({
   exits: z.number().int().positive(),

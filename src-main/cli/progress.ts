@@ -1,6 +1,6 @@
 // A one-line progress bar for terminals; silent when the stream is not a terminal except for a
 // line per finished epoch, so logs stay readable.
-import type { EngineEvent } from '../../src-shared/engine-messages';
+import { SOFTWARE_ADAPTER_WARNING, describeAdapter, type EngineEvent } from '../../src-shared/engine-messages';
 
 export class ProgressBar {
   private drawn = false;
@@ -30,6 +30,8 @@ export class ProgressBar {
       case 'started':
         this.epochStart = Date.now();
         this.println(`backend: ${event.backend.backend}${event.backend.skipped.length ? ` (skipped: ${event.backend.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})` : ''}`);
+        if (event.backend.adapter) this.println(`adapter: ${describeAdapter(event.backend.adapter)}`);
+        if (event.backend.adapter?.software) this.println(SOFTWARE_ADAPTER_WARNING);
         this.println(`model: ${event.model.exits} exit(s), ${(event.model.parameters / 1e6).toFixed(2)} M parameters, ${(event.model.macs / 1e6).toFixed(1)} M MACs per image`);
         break;
       case 'progress': {

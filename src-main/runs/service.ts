@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TrainConfigSchema, type TrainConfig } from '../../src-shared/config';
-import type { EngineCommandInput, EngineEvent, ModelSummary } from '../../src-shared/engine-messages';
+import { describeBackend, type EngineCommandInput, type EngineEvent, type ModelSummary } from '../../src-shared/engine-messages';
 import { RESUMABLE_STATUSES } from '../../src-shared/runs';
 import { readDatasetManifest } from '../datasets/catalog';
 import { startEngine, type EngineHandle, type FinalEvent } from '../engine/process/host';
@@ -156,7 +156,7 @@ export class RunService {
         case 'started':
           backend = event.backend.backend;
           model = event.model;
-          this.store.recordStarted(runId, { backendUsed: backend, modelSummary: event.model, startEpoch: event.startEpoch, ownerPid: process.pid });
+          this.store.recordStarted(runId, { backendUsed: describeBackend(event.backend), modelSummary: event.model, startEpoch: event.startEpoch, ownerPid: process.pid });
           this.recordDataset(runId, config.dataset);
           break;
         case 'epoch':

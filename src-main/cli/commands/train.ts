@@ -1,7 +1,7 @@
 // `exitlab train`: validate the options, start the engine process, show progress, end with per-exit
 // metrics. With --json every engine event is one JSON line and the last line is the summary.
 import { parseArgs } from 'node:util';
-import { TrainConfigSchema, describeZodError, type TrainConfig, type TrainConfigInput } from '../../../src-shared/config';
+import { BACKENDS, TrainConfigSchema, describeZodError, type TrainConfig, type TrainConfigInput } from '../../../src-shared/config';
 import { describePreset, PRESET_IDS, withPreset, type PresetId } from '../../../src-shared/presets';
 import type { EngineEvent, ModelSummary } from '../../../src-shared/engine-messages';
 import type { EpochMetrics } from '../../../src-shared/metrics';
@@ -53,7 +53,7 @@ ${PRESET_IDS.flatMap((id) => describePreset(id)).map((line) => `                
                           MSDNet shape (reference CIFAR defaults)
   --exits <all|last>      train every exit (default) or a single-exit network
   --no-augment            no random crop / flip
-  --backend <name>        auto | tfjs-node-gpu | tfjs-node | wasm | cpu (default auto)
+  --backend <name>        ${BACKENDS.join(' | ')} (default auto)
   --seed <n>              (default 0)
   --home <dir>            data folder (default $EXITLAB_HOME or ~/.exitlab)
   --json                  one JSON event per line, the last a summary`;

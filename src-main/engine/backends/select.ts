@@ -1,15 +1,18 @@
 // Backend selection. `auto` takes the fastest backend that works on this machine, in the order
-// native CUDA, native CPU, wasm (SIMD), pure JS, and reports why each faster one was skipped.
-// tfjs-node and tfjs-node-gpu are optional dependencies: their install downloads libtensorflow,
-// so on machines without internet they are simply absent.
+// native CUDA, WebGPU on a hardware adapter, native CPU, wasm (SIMD), pure JS, and reports why
+// each faster one was skipped. tfjs-node and tfjs-node-gpu are optional dependencies: their
+// install downloads libtensorflow, so on machines without internet they are simply absent.
+// A software WebGPU adapter (SwiftShader, llvmpipe, WARP) is slower than wasm: `auto` never takes
+// it, and choosing webgpu explicitly on one runs with a warning in the report.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../../src-shared/config';
-import type { BackendReport } from '../../../src-shared/engine-messages';
+import { describeAdapter, type AdapterReport, type BackendReport } from '../../../src-shared/engine-messages';
 import { prepareWasm } from './wasm';
+import { WebGpuUnavailable, forgetWebGpuForTests, probeWebGpu, registerWebGpuBackend } from './webgpu';
 import { registerGradients } from '../kernels';
 
 export type ConcreteBackend = Exclude<BackendName, 'auto'>;
-export const AUTO_ORDER: ConcreteBackend[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+export const AUTO_ORDER: ConcreteBackend[] = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'];
 
 export class BackendUnavailableError extends Error {}
 
@@ -23,6 +26,7 @@ let load: Loader = (id) => require(id);
 export function setModuleLoaderForTests(loader: Loader | null): void {
   load = loader ?? ((id) => require(id));
   last = null;
+  forgetWebGpuForTests();
 }
 
 function requireOptional(moduleName: string): void {
@@ -62,8 +66,8 @@ async function setTfBackend(name: string): Promise<void> {
   await tf.ready();
 }
 
-/** Makes `name` the active tf backend, or throws Unavailable. */
-async function activate(name: ConcreteBackend): Promise<void> {
+/** Makes `name` the active tf backend, or throws Unavailable; returns the GPU adapter it runs on. */
+async function activate(name: ConcreteBackend, auto: boolean): Promise<AdapterReport | undefined> {
   switch (name) {
     case 'tfjs-node-gpu': {
       requireOptional('@tensorflow/tfjs-node-gpu');
@@ -73,6 +77,20 @@ async function activate(name: ConcreteBackend): Promise<void> {
         throw new Unavailable('no CUDA device found');
       }
       return;
+    }
+    case 'webgpu': {
+      requireOptional('webgpu');
+      let adapter: AdapterReport;
+      try {
+        adapter = await probeWebGpu(load);
+      } catch (err) {
+        if (err instanceof WebGpuUnavailable) throw new Unavailable(err.message);
+        throw err;
+      }
+      if (auto && adapter.software) throw new Unavailable(`software adapter only (${describeAdapter(adapter)}): slower than wasm`);
+      registerWebGpuBackend();
+      await setTfBackend('webgpu');
+      return adapter;
     }
     case 'tfjs-node':
       requireOptional('@tensorflow/tfjs-node');
@@ -121,15 +139,16 @@ export async function selectBackend(pref: BackendName): Promise<BackendReport> {
   const candidates = pref === 'auto' ? AUTO_ORDER : [pref];
   const skipped: BackendReport['skipped'] = [];
   for (const name of candidates) {
+    let adapter: AdapterReport | undefined;
     try {
-      await activate(name);
+      adapter = await activate(name, pref === 'auto');
     } catch (err) {
       if (!(err instanceof Unavailable)) throw err;
       if (pref !== 'auto') throw new BackendUnavailableError(`backend ${name} is not available: ${err.message}`);
       skipped.push({ backend: name, reason: err.message });
       continue;
     }
-    const report: BackendReport = { backend: name, skipped };
+    const report: BackendReport = adapter ? { backend: name, skipped, adapter } : { backend: name, skipped };
     last = { pref, report, tfName: tf.getBackend() };
     return report;
   }

@@ -27,8 +27,8 @@ function main(): void {
   const control = new RunControl();
   let running = false;
   const emit = (event: EngineEvent) => port.send(EngineEventSchema.parse(event));
-  const fail = (err: unknown) => {
-    emit({ type: 'failed', ...classifyFailure(err) });
+  const fail = (err: unknown, batchSize?: number) => {
+    emit({ type: 'failed', ...classifyFailure(err, batchSize) });
     // Let the message drain before exiting.
     setTimeout(() => process.exit(1), 50);
   };
@@ -57,7 +57,7 @@ function main(): void {
     const cmd = parsed.data;
     if (cmd.type === 'start') {
       if (running) return emit({ type: 'log', level: 'warn', message: 'a run is already in progress in this engine' });
-      start(cmd).catch(fail);
+      start(cmd).catch((err) => fail(err, cmd.config.batchSize));
     } else if (cmd.type === 'pause') control.pause();
     else if (cmd.type === 'resume') control.resume();
     else control.stop();

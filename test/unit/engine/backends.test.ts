@@ -9,6 +9,39 @@ function notInstalled(id: string): never {
   throw err;
 }
 
+type Info = { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter: boolean };
+const SWIFTSHADER: Info = { vendor: 'google', architecture: 'swiftshader', device: 'swiftshader-device-subzero-', description: 'SwiftShader driver 5.0.0', isFallbackAdapter: true };
+const LLVMPIPE: Info = { vendor: 'mesa', architecture: '', device: '', description: 'llvmpipe (LLVM 15.0.6, 256 bits)', isFallbackAdapter: false };
+const HOPPER: Info = { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H200', isFallbackAdapter: false };
+
+/** Dawn's module with one adapter described by `info` (none for null); devices come from the real Dawn. */
+function dawnWith(info: Info | null) {
+  return {
+    globals: {},
+    create: () => ({
+      requestAdapter: async () => {
+        if (!info) return null;
+        const real = await realAdapter();
+        return { info, isFallbackAdapter: info.isFallbackAdapter, limits: real?.limits ?? {}, features: real?.features ?? new Set(), requestDevice: (d: object) => real!.requestDevice(d) };
+      },
+    }),
+  };
+}
+
+async function realAdapter(): Promise<{ limits: Record<string, number>; features: Set<string>; requestDevice(d: object): Promise<unknown> } | null> {
+  try {
+    const dawn = (await import('webgpu')) as unknown as { create(f: string[]): { requestAdapter(o: object): Promise<never> } };
+    return await dawn.create([]).requestAdapter({ powerPreference: 'high-performance' });
+  } catch {
+    return null;
+  }
+}
+
+const hasAdapter = (await realAdapter()) !== null;
+
+/** Only Dawn present (as `dawn`), the native tfjs modules absent. */
+const onlyDawn = (dawn: unknown) => (id: string) => (id === 'webgpu' ? dawn : notInstalled(id));
+
 describe('selectBackend', () => {
   afterEach(() => setModuleLoaderForTests(null));
 
@@ -19,6 +52,7 @@ describe('selectBackend', () => {
       backend: 'wasm',
       skipped: [
         { backend: 'tfjs-node-gpu', reason: 'module @tensorflow/tfjs-node-gpu is not installed' },
+        { backend: 'webgpu', reason: 'module webgpu is not installed' },
         { backend: 'tfjs-node', reason: 'module @tensorflow/tfjs-node is not installed' },
       ],
     });
@@ -28,11 +62,11 @@ describe('selectBackend', () => {
 
   it('reports a native module that is installed but cannot load', async () => {
     setModuleLoaderForTests((id) => {
-      if (id === '@tensorflow/tfjs-node-gpu') notInstalled(id);
+      if (id === '@tensorflow/tfjs-node-gpu' || id === 'webgpu') notInstalled(id);
       throw new Error('libtensorflow.so.2: cannot open shared object file\n    at Module._extensions');
     });
     const report = await selectBackend('auto');
-    expect(report.skipped[1]).toEqual({ backend: 'tfjs-node', reason: 'module @tensorflow/tfjs-node failed to load: libtensorflow.so.2: cannot open shared object file' });
+    expect(report.skipped[2]).toEqual({ backend: 'tfjs-node', reason: 'module @tensorflow/tfjs-node failed to load: libtensorflow.so.2: cannot open shared object file' });
   });
 
   it('refuses an explicitly chosen backend that is not available', async () => {
@@ -56,5 +90,34 @@ describe('selectBackend', () => {
     const before = count();
     await selectBackend('wasm');
     expect(count()).toBe(before);
+  });
+
+  it('auto never takes a software WebGPU adapter, and says so', async () => {
+    for (const [info, name] of [[SWIFTSHADER, 'google swiftshader, SwiftShader driver 5.0.0'], [LLVMPIPE, 'mesa, llvmpipe (LLVM 15.0.6, 256 bits)']] as const) {
+      setModuleLoaderForTests(onlyDawn(dawnWith(info)));
+      const report = await selectBackend('auto');
+      expect(report.backend).toBe('wasm');
+      expect(report.skipped[1]).toEqual({ backend: 'webgpu', reason: `software adapter only (${name}): slower than wasm` });
+    }
+  });
+
+  it('says when Dawn finds no adapter at all', async () => {
+    setModuleLoaderForTests(onlyDawn(dawnWith(null)));
+    expect((await selectBackend('auto')).skipped[1]).toEqual({ backend: 'webgpu', reason: 'no WebGPU adapter (needs a GPU driver with Vulkan, Metal or Direct3D 12)' });
+    await expect(selectBackend('webgpu')).rejects.toThrow('backend webgpu is not available: no WebGPU adapter');
+  });
+
+  // Needs a real adapter for the device (SwiftShader in CI), presented as a hardware one.
+  it.skipIf(!hasAdapter)('auto takes a hardware WebGPU adapter and reports it', async () => {
+    setModuleLoaderForTests(onlyDawn(dawnWith(HOPPER)));
+    const report = await selectBackend('auto');
+    expect(report).toEqual({
+      backend: 'webgpu',
+      skipped: [{ backend: 'tfjs-node-gpu', reason: 'module @tensorflow/tfjs-node-gpu is not installed' }],
+      adapter: { vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200', software: false },
+    });
+    expect(tf.getBackend()).toBe('webgpu');
+    expect(await tf.add(tf.ones([2]), 1).data()).toEqual(new Float32Array([2, 2]));
+    await selectBackend('cpu');
   });
 });
