@@ -31,7 +31,7 @@ function perturb(model: tf.LayersModel): void {
   for (const w of model.weights) {
     if (!/\/(gamma|beta|moving_mean|moving_variance)$/.test(w.originalName)) continue;
     const one = /(gamma|moving_variance)$/.test(w.originalName) ? 1 : 0;
-    w.write(tf.tidy(() => tf.add(one, tf.randomUniform(w.shape, -0.4, 0.4, 'float32', s++))));
+    w.write(tf.tidy(() => tf.add(one, tf.randomUniform(w.shape as number[], -0.4, 0.4, 'float32', s++))));
   }
 }
 

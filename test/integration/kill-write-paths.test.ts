@@ -93,7 +93,7 @@ const PATHS: WritePath[] = [
     check: (home) => {
       const store = openStore(home);
       try {
-        for (const e of store.getRun(runId).evaluations) expect(e.exits.length).toBeGreaterThan(0);
+        for (const e of store.getRun(runId).evaluations) expect(e.perExitAcc.length).toBeGreaterThan(0);
       } finally {
         store.close();
       }

@@ -53,7 +53,7 @@ describe('MSDNet', () => {
   it('computes no filter gradient when only the input gradient is asked for (attacks)', async () => {
     const net = tinyNet();
     const x = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
-    const loss = (input: tf.Tensor4D) => tf.addN(net.forward(input, true).map((l) => tf.sum(l))) as tf.Scalar;
+    const loss = (input: tf.Tensor) => tf.addN(net.forward(input as tf.Tensor4D, true).map((l) => tf.sum(l)));
     let dx: tf.Tensor | null = null;
     const info = await tf.profile(() => {
       dx = tf.grad(loss)(x);
@@ -62,7 +62,7 @@ describe('MSDNet', () => {
     expect(kernels.has('Conv2DBackpropInput')).toBe(true);
     expect(kernels.has('Conv2DBackpropFilter')).toBe(false);
     // The weight gradient still reaches every convolution kernel.
-    const { grads } = tf.variableGrads(() => loss(x), net.trainableVariables);
+    const { grads } = tf.variableGrads(() => loss(x) as tf.Scalar, net.trainableVariables);
     const convKernels = net.trainableVariables.filter((v) => /conv_\d+\/kernel/.test(v.name));
     expect(convKernels.length).toBeGreaterThan(0);
     for (const v of convKernels) expect(tf.max(tf.abs(grads[v.name])).dataSync()[0]).toBeGreaterThan(0);

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import type { LrSchedule } from '../../../src-shared/config';
 import { lambdaAt, learningRate, paperLambda } from '../../../src-main/engine/train/schedules';
 import { detectOverfitting, initialOverfitState } from '../../../src-main/engine/train/monitor';
 import { mixSeed } from '../../../src-main/engine/train/seeds';
 
 describe('schedules', () => {
   it('piecewise learning rate drops by the factor at each milestone', () => {
-    const s = { kind: 'piecewise', max: 0.1, milestones: [0.5, 0.75], factor: 0.1 } as const;
+    const s: LrSchedule = { kind: 'piecewise', max: 0.1, milestones: [0.5, 0.75], factor: 0.1 };
     expect(learningRate(s, 0, 100)).toBeCloseTo(0.1);
     expect(learningRate(s, 49, 100)).toBeCloseTo(0.1);
     expect(learningRate(s, 50, 100)).toBeCloseTo(0.01);

@@ -16,7 +16,7 @@ function perturbBatchNorm(model: tf.LayersModel, seed: number): void {
   for (const w of model.weights) {
     if (!/\/(gamma|beta|moving_mean|moving_variance)$/.test(w.originalName)) continue;
     const base = w.originalName.endsWith('moving_variance') || w.originalName.endsWith('gamma') ? 1 : 0;
-    w.write(tf.tidy(() => tf.add(base, tf.mul(base ? 0.5 : 0.3, tf.randomUniform(w.shape, base ? -0.9 : -1, 1, 'float32', s++)))));
+    w.write(tf.tidy(() => tf.add(base, tf.mul(base ? 0.5 : 0.3, tf.randomUniform(w.shape as number[], base ? -0.9 : -1, 1, 'float32', s++)))));
   }
 }
 
