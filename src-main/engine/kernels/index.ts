@@ -5,6 +5,7 @@ import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { castOverride, concatOverride, identityOverride, splitVOverride } from './memory-kernels';
 import { meanOverride, sumOverride } from './reductions';
+import { transposeOverride } from './transpose';
 import { fusedBatchNormGradConfig } from './batch-norm-grad';
 import { batchNormTrainingConfig, batchNormTrainingGradConfig } from './batch-norm-training';
 import { installWasmKernel, type KernelOverride } from './override';
@@ -19,6 +20,7 @@ const WASM_KERNELS: KernelOverride[] = [
   castOverride,
   concatOverride,
   splitVOverride,
+  transposeOverride,
   sumOverride,
   meanOverride,
   ownKernel(batchNormTrainingConfig),

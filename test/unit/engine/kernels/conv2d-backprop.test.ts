@@ -17,6 +17,8 @@ const CASES: Case[] = [
   [2, 11, 9, 2, 3, 5, 5, 2, 'valid'],
   [2, 6, 6, 4, 8, 1, 1, 1, 'same'], // pointwise, Ci < Co
   [2, 6, 5, 8, 3, 1, 1, 1, 'valid'], // pointwise, Ci > Co
+  [2, 6, 5, 13, 3, 1, 1, 1, 'same'], // pointwise, Ci ≥ 3·Co: dY is the packed operand
+  [1, 5, 7, 2, 9, 1, 1, 1, 'valid'], // pointwise, Co ≥ 3·Ci, batch 1: X is the packed operand
   [2, 7, 7, 3, 4, 1, 1, 2, 'same'], // strided 1x1: half of dx is zero
   [1, 10, 9, 3, 4, 3, 3, 3, 'same'],
   [2, 9, 9, 3, 2, 4, 2, 2, 'same'], // even, non-square kernel
