@@ -228,4 +228,31 @@ describe('SIGKILL on every write path', () => {
     expect(after.getRun(run.id).summary.status).toBe('completed');
     after.close();
   });
+
+  it('a run whose latest checkpoint is corrupted resumes from the one before, and says so', { timeout: 300_000 }, async () => {
+    const home = copyHome('fallback');
+    let checkpoints = 0;
+    let pid = 0;
+    // The engine is killed as soon as the second epoch's checkpoint is written: last.ckpt is epoch 2, last.ckpt.prev epoch 1.
+    const killed = await exitlab(home, ['train', ...TINY_TRAIN, '--epochs', '4', '--json'], {
+      onLine: (line) => {
+        if (line.includes('"type":"ready"')) pid = JSON.parse(line).pid;
+        if (line.includes('"type":"checkpoint"') && line.includes('"best":false') && ++checkpoints === 2) process.kill(pid, 'SIGKILL');
+      },
+    });
+    expect(checkpoints).toBe(2);
+    expect(killed.out).toMatch(/engine-died/);
+    await secondStart(home);
+    const store = openStore(home);
+    const run = store.listRuns({}).find((r) => r.id !== runId)!;
+    store.close();
+    const last = path.join(home, 'runs', run.id, 'last.ckpt');
+    expect(readCheckpoint(last).epoch).toBe(2);
+    const bytes = fs.readFileSync(last);
+    bytes[bytes.length - 10] ^= 0xff;
+    fs.writeFileSync(last, bytes);
+    const resumed = await exitlab(home, ['runs', 'resume', run.id, '--json']);
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.out).toMatch(/resuming from last\.ckpt\.prev \(epoch 1\) instead of the latest checkpoint: .*last\.ckpt is truncated or corrupted/);
+  });
 });
