@@ -59,18 +59,26 @@ interface EpochRow {
   overfit_reason: string;
 }
 
-interface ExitRow {
-  epoch: number;
-  exit: number;
-  train_clean_acc: number;
-  train_clean_loss: number;
-  train_adv_acc: number;
-  train_adv_loss: number;
-  fc_weight_norm: number;
-  lambda: number;
-  val_clean_acc: number;
-  val_fgsm_acc: number;
-  val_pgd_acc: number;
+/** The per-exit metrics and their exit_metrics columns: the one list the row mapping and the insert derive from. */
+const EXIT_COLUMNS = {
+  trainCleanAcc: 'train_clean_acc',
+  trainCleanLoss: 'train_clean_loss',
+  trainAdvAcc: 'train_adv_acc',
+  trainAdvLoss: 'train_adv_loss',
+  fcWeightNorm: 'fc_weight_norm',
+  lambda: 'lambda',
+  valCleanAcc: 'val_clean_acc',
+  valFgsmAcc: 'val_fgsm_acc',
+  valPgdAcc: 'val_pgd_acc',
+} as const satisfies Record<Exclude<keyof ExitEpochMetrics, 'exit'>, string>;
+const EXIT_METRICS = Object.keys(EXIT_COLUMNS) as Array<keyof typeof EXIT_COLUMNS>;
+
+type ExitRow = { epoch: number; exit: number } & Record<(typeof EXIT_COLUMNS)[keyof typeof EXIT_COLUMNS], number>;
+
+function exitMetricsOf(row: ExitRow): ExitEpochMetrics {
+  const metrics = { exit: row.exit } as ExitEpochMetrics;
+  for (const key of EXIT_METRICS) metrics[key] = row[EXIT_COLUMNS[key]];
+  return metrics;
 }
 
 export interface NewRun {
@@ -406,10 +414,7 @@ export class RunStore {
     const byEpoch = new Map<number, ExitEpochMetrics[]>();
     for (const e of exits) {
       const list = byEpoch.get(e.epoch) ?? [];
-      list.push({
-        exit: e.exit, trainCleanAcc: e.train_clean_acc, trainCleanLoss: e.train_clean_loss, trainAdvAcc: e.train_adv_acc, trainAdvLoss: e.train_adv_loss,
-        fcWeightNorm: e.fc_weight_norm, lambda: e.lambda, valCleanAcc: e.val_clean_acc, valFgsmAcc: e.val_fgsm_acc, valPgdAcc: e.val_pgd_acc,
-      });
+      list.push(exitMetricsOf(e));
       byEpoch.set(e.epoch, list);
     }
     const evalRows = this.s.evaluationsOf.all(r.id) as Array<{ id: number; attack: string; eps: number; steps: number; samples: number; checkpoint: string; early_exit: string | null; created_at: string }>;
@@ -447,10 +452,7 @@ export class RunStore {
 }
 
 function exitParams(id: string, epoch: number, e: ExitEpochMetrics) {
-  return {
-    id, epoch, exit: e.exit, trainCleanAcc: e.trainCleanAcc, trainCleanLoss: e.trainCleanLoss, trainAdvAcc: e.trainAdvAcc, trainAdvLoss: e.trainAdvLoss,
-    fcWeightNorm: e.fcWeightNorm, lambda: e.lambda, valCleanAcc: e.valCleanAcc, valFgsmAcc: e.valFgsmAcc, valPgdAcc: e.valPgdAcc,
-  };
+  return { id, epoch, exit: e.exit, ...Object.fromEntries(EXIT_METRICS.map((key) => [key, e[key]])) };
 }
 
 function prepare(db: Db) {
@@ -487,8 +489,8 @@ function prepare(db: Db) {
       overfit_detected = excluded.overfit_detected, overfit_exits = excluded.overfit_exits, overfit_reason = excluded.overfit_reason, recorded_at = excluded.recorded_at`),
     deleteEpochExits: db.prepare('DELETE FROM exit_metrics WHERE run_id = ? AND epoch = ?'),
     discardEpochsFrom: db.prepare('DELETE FROM epoch_metrics WHERE run_id = ? AND epoch >= ?'),
-    insertExit: db.prepare(`INSERT INTO exit_metrics (run_id, epoch, exit, train_clean_acc, train_clean_loss, train_adv_acc, train_adv_loss, fc_weight_norm, lambda, val_clean_acc, val_fgsm_acc, val_pgd_acc)
-      VALUES (@id, @epoch, @exit, @trainCleanAcc, @trainCleanLoss, @trainAdvAcc, @trainAdvLoss, @fcWeightNorm, @lambda, @valCleanAcc, @valFgsmAcc, @valPgdAcc)`),
+    insertExit: db.prepare(`INSERT INTO exit_metrics (run_id, epoch, exit, ${EXIT_METRICS.map((k) => EXIT_COLUMNS[k]).join(', ')})
+      VALUES (@id, @epoch, @exit, ${EXIT_METRICS.map((k) => `@${k}`).join(', ')})`),
     epochsOf: db.prepare('SELECT * FROM epoch_metrics WHERE run_id = ? ORDER BY epoch'),
     exitsOf: db.prepare('SELECT * FROM exit_metrics WHERE run_id = ? ORDER BY epoch, exit'),
     lastEpochExits: db.prepare('SELECT epoch, val_clean_acc, val_pgd_acc FROM exit_metrics WHERE run_id = ? AND epoch = (SELECT MAX(epoch) FROM epoch_metrics WHERE run_id = ?) ORDER BY exit'),
