@@ -145,7 +145,7 @@ function siblingTest(file: string): string | null {
 }
 
 /** Fraction of a single .bin held out as the test split when it has no sibling test file. */
-const HOLDOUT = 0.1;
+export const HOLDOUT = 0.1;
 
 async function readSingleBin(file: string, opts: ImportOptions): Promise<{ train: Split; test: Split; origin: Record<string, unknown> }> {
   opts.onProgress?.(`reading ${path.basename(file)}`);

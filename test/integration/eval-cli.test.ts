@@ -61,6 +61,12 @@ describe('exitlab eval / table', () => {
     const acc = Object.fromEntries(report.attacks.map((a) => [a.attack, a.perExit]));
     expect(Object.keys(acc)).toEqual(['clean', 'fgsm', 'pgd20', 'cw', 'aa']);
     expect(report.attacks.find((a) => a.attack === 'aa')!.label).toBe('AutoAttack (reduced: 25 it, 3 targets, 300 queries)');
+    // Every component is counted, also one that fooled nothing; per-image outcomes are stored.
+    expect(Object.keys(report.attacks.find((a) => a.attack === 'aa')!.gains ?? {}).sort()).toEqual(['apgd-ce', 'apgd-t', 'fab-t', 'square']);
+    for (const a of report.attacks) {
+      expect(a.robustImages!.exits.map((s) => s.length)).toEqual([16, 16]);
+      expect(a.robustImages!.exits.map((s) => [...s].filter((c) => c === '1').length / 16)).toEqual(a.perExit);
+    }
     expect(report.attacks.find((a) => a.attack === 'pgd20')).toMatchObject({ label: 'PGD-20', steps: 20, eps: 8, samples: 16 });
     for (let e = 0; e < 2; e++) {
       expect(acc.aa[e]).toBeLessThanOrEqual(acc.pgd20[e]);
@@ -163,4 +169,42 @@ describe('exitlab eval / table', () => {
     expect(evaluationRows(ids.a).length).toBe(rowsBefore);
     expect(reportsOf(ids.a).length).toBe(filesBefore);
   });
+
+  it('an attack aimed at one exit leaves the others unmarked as attacked; infeasible budgets, checkpoint and epoch in every output; the paper columns', async () => {
+    const r = await cli('eval', '--run', ids.a, '--attacks', 'clean,pgd20,bim,mim', '--samples', '8', '--target', 'exit:2', '--budgets', '0.01,1', '--calibration', '100', '--json');
+    expect(r.code).toBe(0);
+    const report = EvaluationReportSchema.parse(JSON.parse(r.out).report);
+    const pgd = report.attacks.find((a) => a.attack === 'pgd20')!;
+    expect(pgd.aimedAt).toEqual([null, 'exit:2']);
+    expect(report.attacks.find((a) => a.attack === 'clean')!.aimedAt).toEqual(['none', 'none']);
+    expect(pgd.earlyExit.map((p) => [p.fraction, p.feasible, p.aimed])).toEqual([[0.01, false, false], [1, true, false]]);
+    expect(report.attacks.map((a) => a.label)).toEqual(['clean', 'PGD-20', 'BIM-20', 'MIM-20']);
+    expect(report.attacks.find((a) => a.attack === 'mim')!.settings).toMatchObject({ momentum: 1, randomStart: false, target: 'exit:2' });
+
+    const human = await cli('eval', '--run', ids.a, '--attacks', 'clean,bim', '--samples', '8', '--target', 'exit:2', '--budgets', '0.01,1', '--calibration', '100');
+    expect(human.out).toMatch(/last checkpoint \(epoch 4\)/);
+    expect(human.out).toMatch(/^BIM-20\s+–\s+\d+\.\d%\s+infeasible\s+–/m);
+    expect(human.out).toMatch(/^clean\s+\d+\.\d%\s+\d+\.\d%\s+infeasible\s+\d+\.\d%/m);
+    expect(human.out).toMatch(/0\.01: infeasible: even exit 1 costs/);
+
+    const view = PaperTableSchema.parse(JSON.parse((await cli('table', '--runs', ids.a, '--view', 'exit:1', '--format', 'json')).out));
+    expect(view.rows[0]).toMatchObject({ checkpoint: 'last', checkpointEpoch: 4, target: 'exit:2' });
+    expect(view.rows[0].cells.bim).toBeNull();
+    expect(view.rows[0].cells.clean).not.toBeNull();
+    expect(view.rows[0].notes.join('\n')).toMatch(/BIM-20 aimed at exit:2, not at exit 1/);
+    expect((await cli('table', '--runs', ids.a, '--view', 'exit:2')).out).toMatch(/\| fgsm-me \| .* \| \d+\.\d \| \d+\.\d \|/);
+    const early = await cli('table', '--runs', ids.a, '--view', 'early:0.01', '--format', 'json');
+    expect(PaperTableSchema.parse(JSON.parse(early.out)).rows[0].notes.join('\n')).toMatch(/budget 0\.01 is infeasible/);
+    const paper = await cli('table', '--runs', ids.a, '--paper');
+    expect(paper.out.split('\n')[0]).toBe('| Method | Run | Data set | Epochs | clean | PGD-20 | BIM-20 | MIM-20 | CW∞-100 | AutoAttack (standard) | Training time |');
+    expect(paper.out).toMatch(/last checkpoint \(epoch 4\), attacks aimed at exit:2/);
+
+    const show = await cli('runs', 'show', ids.a);
+    expect(show.out).toMatch(/evaluation #\d+: BIM-20 ε 8\/255, 8 images, last checkpoint \(epoch 4\), aimed at exit:2: – \d+\.\d%; early exit @0\.01 infeasible @1 –/);
+
+    const out = path.join(home, 'exported');
+    const exported = await cli('export', '--run', ids.a, '--format', 'tfjs', '--out', out);
+    expect(exported.code).toBe(0);
+    expect(exported.out).toMatch(/last checkpoint of epoch 4/);
+  }, 60_000);
 });

@@ -4,7 +4,7 @@ import type { DatasetManifest } from '../../../src-shared/datasets';
 import { listDatasets, removeDataset } from '../../datasets/catalog';
 import { downloadDataset, DOWNLOADS, type DownloadProgress } from '../../datasets/download';
 import { DatasetError } from '../../datasets/errors';
-import { importDataset } from '../../datasets/importers';
+import { HOLDOUT, importDataset } from '../../datasets/importers';
 import { resolveHome } from '../../home';
 import { CommandError, UsageError } from '../errors';
 
@@ -16,7 +16,10 @@ const HELP = `usage: exitlab datasets <action> [options]
   import <path> [--name <name>] [--labels fine|coarse] [--with-extra] [--json]
                                         import cifar-10-binary.tar.gz / cifar-100-binary.tar.gz (or
                                         their folders), SVHN train_32x32.mat + test_32x32.mat, or a
-                                        single .bin in the CIFAR-10 record layout
+                                        single .bin in the CIFAR-10 record layout. Its test split: the
+                                        file beside it named with 'test' for 'train' (cifar10-train.bin
+                                        → cifar10-test.bin) when there is one; else the last
+                                        ${Math.round(100 * HOLDOUT)}% of its records are held out. The import says which.
   remove <id>                           delete a data set from the data folder
   download cifar10|cifar100|svhn [--labels fine|coarse] [--with-extra] [--json]
                                         fetch the official files (resumable, checksum-verified) and
@@ -58,7 +61,10 @@ function table(sets: DatasetManifest[]): string {
 
 function describeSet(m: DatasetManifest): string {
   const splits = Object.entries(m.splits).map(([k, s]) => `${s.count} ${k}`).join(', ');
-  return `imported '${m.id}' (${m.name}): ${m.classes.length} classes, ${splits} images`;
+  const origin = m.origin as { testPath?: unknown; testHeldOut?: unknown } | undefined;
+  const test = typeof origin?.testPath === 'string' ? `; test split from the sibling file ${origin.testPath}`
+    : typeof origin?.testHeldOut === 'string' ? `; no sibling *test* file, so the test split is the ${origin.testHeldOut} held out (${Math.round(100 * HOLDOUT)}%)` : '';
+  return `imported '${m.id}' (${m.name}): ${m.classes.length} classes, ${splits} images${test}`;
 }
 
 /** A progress line on stderr: redrawn in place on a terminal, otherwise one line per message. */

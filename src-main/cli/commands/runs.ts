@@ -2,10 +2,12 @@
 // run bundles to move a run to another machine. Every subcommand takes --json.
 import { parseArgs } from 'node:util';
 import type { EngineEvent } from '../../../src-shared/engine-messages';
+import type { EvaluationReport } from '../../../src-shared/evaluation';
 import { RunFilterSchema, RUN_STATUSES, type RunComparison, type RunDetail, type RunSummary } from '../../../src-shared/runs';
 import { describeZodError, METHODS } from '../../../src-shared/config';
 import { resolveHome } from '../../home';
 import { BundleError, exportBundle, importBundle } from '../../runs/bundle';
+import { runDirOf, storedPath } from '../../runs/paths';
 import { RunService } from '../../runs/service';
 import { compareRuns } from '../../store/compare';
 import { commandFailure } from '../command-kit';
@@ -70,7 +72,33 @@ function printList(runs: RunSummary[]): void {
   console.log('(clean / PGD-10: held-out accuracy of the last exit at the last epoch)');
 }
 
-function printDetail(d: RunDetail): void {
+/** Each evaluation row's attack in the report written with it (same transaction: same time as the report's artefact). */
+type Reports = Array<{ file: string; report: EvaluationReport }>;
+
+function reportedAttacks(home: string, d: RunDetail, reports: Reports): Map<number, { report: EvaluationReport; attack: EvaluationReport['attacks'][number] }> {
+  const runDir = runDirOf(home, d.summary.id);
+  const out = new Map<number, { report: EvaluationReport; attack: EvaluationReport['attacks'][number] }>();
+  for (const e of d.evaluations) {
+    const artefact = d.artefacts.find((a) => a.kind === 'evaluation-report' && a.createdAt === e.createdAt);
+    const report = artefact && reports.find((r) => storedPath(runDir, r.file) === artefact.path)?.report;
+    const attack = report?.attacks.find((a) => a.attack === e.attack);
+    if (report && attack) out.set(e.id, { report, attack });
+  }
+  return out;
+}
+
+/**
+ * One evaluation from its report: the checkpoint and its epoch, the target, '–' for exits and an
+ * early-exit model the attack did not aim at, and budgets the model cannot keep marked infeasible.
+ */
+function describeReported(id: number, report: EvaluationReport, a: EvaluationReport['attacks'][number]): string {
+  const exits = a.perExit.map((v, e) => `${a.aimedAt.length && a.aimedAt[e] === null ? '–' : pct(v).trim()}`).join(' ');
+  const early = a.earlyExit.map((p) => `@${p.fraction} ${p.feasible === false ? 'infeasible' : p.aimed === false ? '–' : pct(p.accuracy).trim()}`).join(' ');
+  const aim = a.attack === 'clean' ? '' : `, aimed at ${report.target}`;
+  return `evaluation #${id}: ${a.label} ε ${a.eps}/255, ${a.samples} images, ${report.checkpoint} checkpoint (epoch ${report.epoch})${aim}: ${exits}${early ? `; early exit ${early}` : ''}`;
+}
+
+function printDetail(d: RunDetail, home: string, reports: Reports): void {
   const s = d.summary;
   console.log(`run ${s.id}${s.name ? ` "${s.name}"` : ''}: ${s.status}${s.failure ? ` (${s.failure.kind}: ${s.failure.message})` : ''}`);
   console.log(`  method ${s.method} on ${s.dataset}, ${s.model}`);
@@ -86,8 +114,12 @@ function printDetail(d: RunDetail): void {
       console.log(`${String(e.epoch).padStart(5)}  ${e.lr.toPrecision(3).padEnd(8)}  ${e.imagesPerSecond.toFixed(1).padStart(6)}  ${exits}${e.catastrophicOverfitting.detected ? '  ⚠ overfitting' : ''}`);
     }
   }
+  const reported = reportedAttacks(home, d, reports);
+  if (reported.size) console.log("(–: the evaluation's attacks did not aim at that exit or at the early-exit model)");
   for (const e of d.evaluations) {
-    console.log(`evaluation #${e.id}: ${e.attack} ε ${e.eps}/255, ${e.steps} steps, ${e.samples} images (${e.checkpoint}): ${e.perExitAcc.map((a) => pct(a).trim()).join(' ')}${e.earlyExit ? `; early exit ${pct(e.earlyExit.accuracy).trim()}` : ''}`);
+    const r = reported.get(e.id);
+    if (r) console.log(describeReported(e.id, r.report, r.attack));
+    else console.log(`evaluation #${e.id}: ${e.attack} ε ${e.eps}/255, ${e.steps} steps, ${e.samples} images (${e.checkpoint}): ${e.perExitAcc.map((a) => pct(a).trim()).join(' ')}${e.earlyExit ? `; early exit ${pct(e.earlyExit.accuracy).trim()}` : ''}`);
   }
   for (const c of d.checkpoints) console.log(`checkpoint ${c.kind}: epoch ${c.epoch} (${c.path})`);
   for (const a of d.artefacts) console.log(`artefact ${a.kind}: ${a.path}`);
@@ -175,7 +207,9 @@ export async function run(argv: string[]): Promise<number> {
       }
       case 'show': {
         const detail = service.store.getRun(one(positionals, 'run id'));
-        out(detail, () => printDetail(detail));
+        // Loaded here: the module pulls in the engine (tfjs), which listing runs does not need.
+        const { listReports } = await import('../../runs/evaluate-run');
+        out(detail, () => printDetail(detail, service.home, listReports(service.home, detail.summary.id)));
         return 0;
       }
       case 'compare': {

@@ -93,6 +93,17 @@ describe('attacks by name', () => {
     net.dispose();
   });
 
+  it('leaves no tensors behind (fooling iterates kept, momentum, restarts, ensembles)', async () => {
+    const net = tinyExitNet('relu');
+    const { x, y } = tinyBatch(8, 5);
+    const before = tf.memory().numTensors;
+    for (const name of ['mim', 'cw100', 'square'] as const) (await attackNamed(name, { ...REDUCED, restarts: 2 }).run(net, x, y, { eps: EPS, target: { kind: 'max-average' }, seed: 2 })).xAdv.dispose();
+    pgd(net, x, y, { eps: EPS, alpha: 0.01, steps: 3, restarts: 2, target: { kind: 'max-average' }, momentum: 1, keepFooling: true }).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, y]);
+    net.dispose();
+  });
+
   it('the CW margin loss min(max_{k≠y} z_k − z_y, κ) on hand-made logits', () => {
     const logits = tf.tensor2d([[2, 5, 1], [3, 0, 1], [4, 1, 0]]);
     const y = tf.tensor1d([1, 0, 1], 'int32');
