@@ -89,7 +89,7 @@ describe.skipIf(!available)('webgpu backend', () => {
     it(`conv2d forward, input and filter gradients match cpu: ${c.name}`, async () => {
       const conv = (flip: boolean) => () => {
         const x = tf.randomNormal([2, 7, 6, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-        const raw = tf.randomNormal(c.filter, 0, 1, 'float32', 2) as tf.Tensor4D;
+        const raw = tf.randomNormal(c.filter as [number, number, number, number], 0, 1, 'float32', 2) as tf.Tensor4D;
         const w = flip ? tf.reverse(raw, [0, 1]) : raw;
         const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.conv2d(a, b, c.strides, c.pad);
         const y = f(x, w);
@@ -112,7 +112,7 @@ describe.skipIf(!available)('webgpu backend', () => {
     const result = await onBoth(() => {
       const net = tinyNet(1, NET);
       const logits = tf.tidy(() => [...net.forward(x, false), ...net.forward(x, true)]);
-      const loss = (input: tf.Tensor4D) => averageLoss(exitLosses(net.forward(input, true), y)).mean() as tf.Scalar;
+      const loss = (input: tf.Tensor) => averageLoss(exitLosses(net.forward(input as tf.Tensor4D, true), y)).mean() as tf.Scalar;
       const dx = tf.grad(loss)(x);
       const { grads } = tf.variableGrads(() => loss(x), net.trainableVariables);
       const weights = net.trainableVariables.map((v) => grads[v.name]);
