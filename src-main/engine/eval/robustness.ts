@@ -70,7 +70,7 @@ export async function calibrate(net: MultiExitNet, set: ImageSet, budgets: numbe
 }
 
 /** Per exit, the target whose attack a number measures (null: the target aims elsewhere). */
-export function aimedAt(target: ExitTarget, exits: number): Array<string | null> {
+function aimedAt(target: ExitTarget, exits: number): Array<string | null> {
   const name = describe(target);
   return Array.from({ length: exits }, (_, e) => (target.kind !== 'exit' || target.index === e ? name : null));
 }
