@@ -16,6 +16,7 @@ import { SgdMomentum } from '../../../src-main/engine/train/optimizer';
 import { classifyFailure } from '../../../src-main/engine/process/failure';
 import { randomBatch, tinyNet } from '../../helpers/tiny-net';
 import { tinyBatch, tinyExitNet } from '../../helpers/tiny-exit-net';
+import { relError } from '../../helpers/relative-error';
 
 const probe = await selectBackend('webgpu').catch((err: Error) => err);
 const available = !(probe instanceof Error);
@@ -38,22 +39,11 @@ async function onBoth(fn: () => Promise<Out[]> | Out[]): Promise<{ cpu: Float32A
   return { cpu: await run('cpu'), gpu: await run('webgpu') };
 }
 
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  expect(actual.length).toBe(expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
-
 /** The worst relative error over corresponding tensors, and that every tensor is not all zeros. */
 function worst({ cpu, gpu }: { cpu: Float32Array[]; gpu: Float32Array[] }): number {
   expect(gpu).toHaveLength(cpu.length);
   for (const c of cpu) expect(c.some((v) => v !== 0)).toBe(true);
-  return Math.max(...cpu.map((c, i) => relativeError(gpu[i], c)));
+  return Math.max(...cpu.map((c, i) => relError(gpu[i], c)));
 }
 
 const EPS = 8 / 255;
@@ -103,7 +93,7 @@ describe.skipIf(!available)('webgpu backend', () => {
       expect(error).toBeLessThan(1e-5);
       // The same comparison against a flipped kernel is far off: the test can see such a bug.
       const flipped = await onBoth(conv(true));
-      expect(relativeError(flipped.cpu[0], result.cpu[0])).toBeGreaterThan(0.1);
+      expect(relError(flipped.cpu[0], result.cpu[0])).toBeGreaterThan(0.1);
     });
   }
 
@@ -158,7 +148,7 @@ describe.skipIf(!available)('webgpu backend', () => {
       net.dispose();
       return [tf.sub(xAdv, x), ...Array.from(fooled)];
     });
-    measured['apgd-ce'] = relativeError(result.gpu[0], result.cpu[0]);
+    measured['apgd-ce'] = relError(result.gpu[0], result.cpu[0]);
     expect(result.gpu.slice(1)).toEqual(result.cpu.slice(1));
     // Signed steps: a coordinate whose gradient is near zero may step the other way; few may.
     expect(measured['apgd-ce']).toBeLessThan(1e-3);

@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../../src-main/engine/backends/select';
+import { relError } from '../../../helpers/relative-error';
 
 type Pad = 'same' | 'valid';
 /** batch, height, width, in channels, out channels, kernel h, kernel w, stride, padding */
@@ -41,18 +42,6 @@ function run(c: Case): Grads {
     const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { strides: stride, pad, dataFormat: 'NHWC', inputShape: [b, h, w, ci] }) as tf.Tensor;
     return { dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array };
   });
-}
-
-/** max |a - b| relative to max |b|. */
-function relError(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, 1e-12);
 }
 
 async function onBackend<T>(name: 'cpu' | 'wasm', f: () => T): Promise<T> {
