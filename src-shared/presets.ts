@@ -84,8 +84,21 @@ export function withPreset(id: PresetId, explicit: TrainConfigInput): TrainConfi
   return { ...p, ...defined(explicit), method, lambda, model: { ...p.model, ...defined(explicit.model) } };
 }
 
-/** Text for --help and the UI: the preset's summary and our choices where the paper is silent. */
-export function describePreset(id: PresetId): string[] {
+/** Words of `text` in lines of at most `width` characters, the first after `indent`, the others indented twice as far. */
+function wrap(text: string, width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push((lines.length ? indent + indent : indent) + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return line ? [...lines, (lines.length ? indent + indent : indent) + line] : lines;
+}
+
+/** Text for --help: the preset's summary and our choices where the paper is silent, in lines of `width`. */
+export function describePreset(id: PresetId, width = 90): string[] {
   const p = PRESETS[id];
-  return [`${p.id}: ${p.summary}`, ...p.ourChoices.map((c) => `  our choice (${c.field}): ${c.note}`)];
+  return [`${p.id}: ${p.summary}`, ...p.ourChoices.flatMap((c) => wrap(`our choice (${c.field}): ${c.note}`, width, '  '))];
 }
