@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { EvalAttack } from '../../../src-shared/evaluation';
 import type { ExitTarget, MultiExitNet } from '../model/multi-exit';
 import { objectivesOf } from './loss';
-import { allHeadsWrong, headLogits, type SingleTarget } from './objective';
+import { allHeadsWrong, headLogits, headsOf, type SingleTarget } from './objective';
 import { gatherRows, mergeRows, spreadRows } from './rows';
 import { Rng } from './rng';
 
@@ -54,6 +54,18 @@ export async function fooledFlags(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tenso
   return Uint8Array.from(v, (f) => (f > 0.5 ? 1 : 0));
 }
 
+/** 1 where some objective has every head wrong at x: one forward pass for all the objectives. */
+async function anyObjectiveFooled(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, objectives: SingleTarget[]): Promise<Uint8Array> {
+  const t = tf.tidy(() => {
+    const logits = net.forward(x, false);
+    const wrong = objectives.map((o) => allHeadsWrong(headsOf(o, net.exitCount).map((i) => logits[i]), y));
+    return wrong.length === 1 ? wrong[0] : tf.max(tf.stack(wrong), 0);
+  });
+  const v = await t.data();
+  t.dispose();
+  return Uint8Array.from(v, (f) => (f > 0.5 ? 1 : 0));
+}
+
 /**
  * Robustness against one target: a point stays robust while no candidate fools every head of any
  * of its objectives (for max-average, each exit and the average). Keeps the first fooling point.
@@ -69,8 +81,8 @@ export class TargetTracker implements EnsembleTracker {
 
   static async create(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, target: ExitTarget): Promise<TargetTracker> {
     const objectives = objectivesOf(target, net.exitCount);
-    const wrong = await Promise.all(objectives.map((o) => fooledFlags(net, x, y, o)));
-    const robust = Uint8Array.from({ length: x.shape[0] }, (_, i) => (wrong.every((w) => !w[i]) ? 1 : 0));
+    const wrong = await anyObjectiveFooled(net, x, y, objectives);
+    const robust = Uint8Array.from(wrong, (w) => 1 - w);
     return new TargetTracker(net, y, objectives, robust, x.clone());
   }
 
@@ -81,9 +93,9 @@ export class TargetTracker implements EnsembleTracker {
   async record(rows: number[], xAdv: tf.Tensor4D): Promise<number> {
     if (rows.length === 0) return 0;
     const [ySub] = gatherRows(rows, this.y);
-    const flags = await Promise.all(this.objectives.map((o) => fooledFlags(this.net, xAdv, ySub, o)));
+    const flags = await anyObjectiveFooled(this.net, xAdv, ySub, this.objectives);
     ySub.dispose();
-    const fresh = rows.map((r, j) => (this.robust[r] && flags.some((f) => f[j]) ? j : -1)).filter((j) => j >= 0);
+    const fresh = rows.map((r, j) => (this.robust[r] && flags[j] ? j : -1)).filter((j) => j >= 0);
     if (fresh.length === 0) return 0;
     const mask = new Float32Array(this.robust.length);
     for (const j of fresh) {
