@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BackendSchema } from '../../src-shared/config';
 import { selectBackend } from '../../src-main/engine/backends/select';
+import { describeBackend } from '../../src-shared/engine-messages';
 import { openDataset } from '../../src-main/datasets/catalog';
 import { measurePipeline } from '../../src-main/datasets/throughput';
 import { makeStepRig, REFERENCE_MODEL } from './lib/training-step';
@@ -209,12 +210,15 @@ async function main(): Promise<void> {
   const log = (s: string) => (o.json ? process.stderr : process.stdout).write(s + '\n');
   const report = await selectBackend(o.backend as never);
   log(`backend: ${report.backend} (${report.skipped.map((s) => `${s.backend} skipped: ${s.reason}`).join('; ') || 'first choice'})`);
+  if (report.adapter) log(`adapter: ${describeBackend(report)}`);
 
   const results: MethodResult[] = [];
   for (const m of o.methods) {
     const r = await benchMethod(m, o, log);
     log(`${m}: ${r.msPerStep.toFixed(0)} ms/step, ${r.imagesPerSecond.toFixed(1)} img/s, ${r.effectiveGflops.toFixed(2)} effective GFLOP/s, peak tensors ${(r.peakTensorBytes / 2 ** 20).toFixed(0)} MiB`);
     results.push(r);
+    const gpu = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
+    if (gpu.numBytesInGPU !== undefined) log(`${m}: GPU memory ${(gpu.numBytesInGPU / 2 ** 20).toFixed(0)} MiB in tensors, ${(gpu.numBytesAllocatedInGPU! / 2 ** 20).toFixed(0)} MiB allocated`);
   }
   const pipeline = await benchPipeline(o.batch);
   const consumer = results.find((r) => r.method === 'fgsm-me') ?? results[0];
