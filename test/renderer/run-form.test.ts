@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultForm, exitCount, validateForm } from '../../src-renderer/src/lib/run-form';
+import { TrainConfigSchema } from '../../src-shared/config';
 
 describe('the New run form', () => {
   it('turns the defaults into a valid configuration of the paper method', () => {
@@ -7,6 +8,11 @@ describe('the New run form', () => {
     expect(errors).toEqual({});
     expect(config).toMatchObject({ method: 'fgsm-me', dataset: 'synthetic', eps: 8 });
     expect(config!.lambda).toHaveLength(7);
+  });
+
+  it("submits exactly the schema's defaults when nothing is changed (only λ is the form's own: the paper's preset)", () => {
+    const { config } = validateForm(defaultForm());
+    expect(config).toEqual({ ...TrainConfigSchema.parse({}), lambda: config!.lambda });
   });
 
   it('flags each bad field by its path, and blocks the run', () => {

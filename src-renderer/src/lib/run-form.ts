@@ -1,7 +1,7 @@
 // The New run form: its state, the TrainConfig it stands for, and inline validation with the same
 // schema and cross-field checks the main process applies (so a problem shows next to its field
 // before anything is sent).
-import { TrainConfigSchema, trainConfigProblem, type BackendName, type Method, type TrainConfig, type TrainConfigInput } from '../../../src-shared/config';
+import { TrainConfigSchema, trainConfigProblem, type BackendName, type Method, type ModelConfig, type TrainConfig, type TrainConfigInput } from '../../../src-shared/config';
 import { PRESETS, type PresetId } from '../../../src-shared/presets';
 import { lambdaPreset, paperPresetFor, type LambdaPresetId } from './lambda';
 
@@ -41,41 +41,50 @@ export interface RunForm {
   lambdaWarmupEpochs: number;
 }
 
-export const REFERENCE_MODEL: RunForm['model'] = { blocks: 7, step: 2, base: 4, channels: 16, growthRate: 6, scales: 3, classifierChannels: 128, exits: 'all' };
+/** The schema's defaults: the one source of every default the form shows. */
+const DEFAULTS: TrainConfig = TrainConfigSchema.parse({});
+
+const formModel = (m: ModelConfig): RunForm['model'] => ({
+  blocks: m.blocks, step: m.step, base: m.base, channels: m.channels, growthRate: m.growthRate, scales: m.scales, classifierChannels: m.classifierChannels, exits: m.exits,
+});
+
+export const REFERENCE_MODEL: RunForm['model'] = formModel(DEFAULTS.model);
 /** A few-thousand-parameter MSDNet: minutes become seconds, for trying the app out. */
 export const TINY_MODEL: RunForm['model'] = { blocks: 3, step: 1, base: 1, channels: 4, growthRate: 2, scales: 2, classifierChannels: 8, exits: 'all' };
 
-export function defaultForm(dataset = 'synthetic'): RunForm {
+export function defaultForm(dataset = DEFAULTS.dataset): RunForm {
+  const d = DEFAULTS;
+  const lr = d.lr.kind === 'piecewise'
+    ? { lrKind: 'piecewise' as const, lrMax: d.lr.max, milestones: d.lr.milestones.join(', '), lrFactor: d.lr.factor }
+    // A cyclic default keeps the piecewise fields' own defaults for when the user switches.
+    : { lrKind: 'cyclic' as const, lrMax: d.lr.max, milestones: '0.5, 0.75', lrFactor: 0.1 };
   return {
     name: '',
     tags: '',
     dataset,
-    method: 'fgsm-me',
-    backend: 'auto',
+    method: d.method,
+    backend: d.backend,
     model: { ...REFERENCE_MODEL },
-    epochs: 2,
-    batchSize: 64,
-    eps: 8,
-    alpha: null,
-    pgdSteps: 10,
-    tradesBeta: 6,
-    freeReplays: 8,
-    earlyStop: null,
-    lrKind: 'piecewise',
-    lrMax: 0.1,
-    milestones: '0.5, 0.75',
-    lrFactor: 0.1,
-    momentum: 0.9,
-    weightDecay: 5e-4,
-    evalSamples: 256,
-    maxBatchesPerEpoch: null,
-    trainSamples: null,
-    augment: true,
-    keepBest: true,
-    seed: 0,
-    lambda: lambdaPreset(paperPresetFor(REFERENCE_MODEL.blocks), REFERENCE_MODEL.blocks),
-    lambdaPreset: paperPresetFor(REFERENCE_MODEL.blocks),
-    lambdaWarmupEpochs: 0,
+    epochs: d.epochs,
+    batchSize: d.batchSize,
+    eps: d.eps,
+    alpha: d.alpha,
+    pgdSteps: d.pgdSteps,
+    tradesBeta: d.tradesBeta,
+    freeReplays: d.freeReplays,
+    earlyStop: d.earlyStop,
+    ...lr,
+    momentum: d.momentum,
+    weightDecay: d.weightDecay,
+    evalSamples: d.evalSamples,
+    maxBatchesPerEpoch: d.maxBatchesPerEpoch,
+    trainSamples: d.trainSamples,
+    augment: d.augment,
+    keepBest: d.keepBest,
+    seed: d.seed,
+    lambda: d.lambda ?? lambdaPreset(paperPresetFor(REFERENCE_MODEL.blocks), REFERENCE_MODEL.blocks),
+    lambdaPreset: d.lambda ? 'custom' : paperPresetFor(REFERENCE_MODEL.blocks),
+    lambdaWarmupEpochs: d.lambdaWarmupEpochs,
   };
 }
 
