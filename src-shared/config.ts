@@ -53,6 +53,11 @@ export const LrScheduleSchema = z.discriminatedUnion('kind', [
 ]);
 export type LrSchedule = z.infer<typeof LrScheduleSchema>;
 
+/** Upper bound of `workers` (replicas in one engine process). */
+export const MAX_WORKERS = 256;
+/** `workers: null` keeps at least this many images in each replica's shard of a minibatch. */
+export const MIN_SHARD_IMAGES = 8;
+
 export const TrainConfigSchema = z.object({
   dataset: z.string().min(1).default('synthetic'),
   method: MethodSchema.default('fgsm-me'),
@@ -94,6 +99,13 @@ export const TrainConfigSchema = z.object({
   /** Use only the first N training images (null: all). */
   trainSamples: z.number().int().positive().nullable().default(null),
   backend: BackendSchema.default('auto'),
+  /**
+   * Data-parallel training replicas (worker threads), each taking a contiguous shard of every
+   * minibatch. null: chosen when the run is created (the machine's available parallelism, bounded
+   * so that each shard keeps at least MIN_SHARD_IMAGES images) and stored resolved. 1 trains in
+   * the engine process itself.
+   */
+  workers: z.number().int().positive().max(MAX_WORKERS).nullable().default(null),
   seed: z.number().int().nonnegative().default(0),
 });
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
@@ -106,6 +118,7 @@ export function trainConfigProblem(cfg: TrainConfig, exitCount: number): string 
   }
   if (cfg.lambdaWarmupEpochs > cfg.epochs) return `λ warm-up (${cfg.lambdaWarmupEpochs} epochs) is longer than training (${cfg.epochs})`;
   if (cfg.earlyStop === true && !cfg.keepBest) return 'early stopping keeps the best checkpoint: it needs keepBest on';
+  if (cfg.workers !== null && cfg.workers > cfg.batchSize) return `--workers ${cfg.workers} is more than the ${cfg.batchSize} images of a batch: each worker needs at least one image of every batch`;
   return null;
 }
 

@@ -221,3 +221,13 @@ export type EvalRequestInput = z.input<typeof EvalRequestSchema>;
 
 /** The ε radii (/255) of the default sweep. */
 export const DEFAULT_SWEEP = [8, 16, 32, 64];
+
+/** What the evaluation child process (the app's evaluations run there) tells its parent. */
+export const EvalChildEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('progress'), progress: z.object({ fraction: z.number().nullable(), message: z.string() }) }),
+  z.object({ type: z.literal('done'), report: EvaluationReportSchema }),
+  /** `user`: a problem with the request (one line for the user), not a crash. */
+  z.object({ type: z.literal('failed'), message: z.string(), user: z.boolean() }),
+]);
+export type EvalChildEvent = z.infer<typeof EvalChildEventSchema>;

@@ -7,13 +7,12 @@
 // The work itself (`computeEvaluation`) never touches the store. The CLI runs it in its own
 // process; the app runs it in a child process (`computeEvaluationInChild`) so that the process
 // serving the UI stays responsive, and records the result itself (the store has one writer).
-import { fork } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { DatasetManifest } from '../../src-shared/datasets';
-import { EvalRequestSchema, EvaluationReportSchema, type EvalRequestInput, type EvalRequest, type EvaluationReport } from '../../src-shared/evaluation';
+import { EvalChildEventSchema, EvalRequestSchema, EvaluationReportSchema, type EvalChildEvent, type EvalRequestInput, type EvalRequest, type EvaluationReport } from '../../src-shared/evaluation';
 import type { Evaluation, EvaluationInput, RunDetail } from '../../src-shared/runs';
 import { locateDataset, readDatasetManifest } from '../datasets/catalog';
 import { readSplit } from '../datasets/store';
@@ -26,6 +25,7 @@ import { wrapLayersModel } from '../engine/model/msdnet';
 import type { MultiExitNet } from '../engine/model/multi-exit';
 import { ExportError, loadRunModel } from '../export/model';
 import type { RunStore } from '../store/run-store';
+import { forkTransport, hostChild, moduleEntry } from '../engine/process/child-host';
 import { CHECKPOINT_FILES, REPORTS_DIR, runDirOf, storedPath } from './paths';
 import { tempPathFor } from '../temp-files';
 import { rethrowWriteFailure } from '../write-errors';
@@ -268,15 +268,6 @@ export function listReports(home: string, runId: string): Array<{ file: string; 
 // ---------------------------------------------------------------------------------------------
 // Child process: the app's evaluation runs here so that the process serving the UI is not blocked.
 
-type ChildMessage = { type: 'progress'; progress: EvalProgress } | { type: 'done'; report: EvaluationReport } | { type: 'failed'; message: string; user: boolean };
-
-/** This file, compiled or (under the test runner) as TypeScript through tsx. */
-function childEntry(): { file: string; execArgv: string[] } {
-  const js = path.join(__dirname, 'evaluate-run.js');
-  if (fs.existsSync(js)) return { file: js, execArgv: [] };
-  return { file: path.join(__dirname, 'evaluate-run.ts'), execArgv: ['--import', 'tsx'] };
-}
-
 export interface ChildEvaluation {
   done: Promise<EvaluationReport>;
   cancel(): void;
@@ -284,36 +275,30 @@ export interface ChildEvaluation {
 
 /** Runs `computeEvaluation` in a forked Node process; progress comes back over IPC. */
 export function computeEvaluationInChild(home: string, prepared: PreparedEvaluation, onProgress: EvalProgressFn = () => {}, env: NodeJS.ProcessEnv = process.env): ChildEvaluation {
-  const { file, execArgv } = childEntry();
-  const child = fork(file, [], { execArgv, env: { ...env, EXITLAB_EVAL_CHILD: '1' }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
-  let settled = false;
-  const done = new Promise<EvaluationReport>((resolve, reject) => {
-    child.on('message', (m: ChildMessage) => {
-      if (m.type === 'progress') onProgress(m.progress);
-      else if (m.type === 'done') {
-        settled = true;
-        resolve(EvaluationReportSchema.parse(m.report));
-      } else {
-        settled = true;
-        reject(m.user ? new EvaluationError(m.message) : new Error(m.message));
-      }
-    });
-    child.on('exit', (code, signal) => {
-      if (!settled) reject(new Error(`the evaluation process ended (${signal ?? `exit code ${code}`}) before it finished${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-1)[0]}` : ''}`));
-    });
-    child.on('error', (err) => {
-      if (!settled) reject(err);
-    });
+  const child = hostChild<ChildJob, EvalChildEvent>(forkTransport(moduleEntry(__dirname, 'evaluate-run'), { ...env, EXITLAB_EVAL_CHILD: '1' }), {
+    events: EvalChildEventSchema,
+    isReady: (e) => e.type === 'ready',
+    isFinal: (e) => e.type === 'done' || e.type === 'failed',
+    onEvent: (e) => {
+      if (e.type === 'progress') onProgress(e.progress);
+    },
+    onInvalid: (description) => onProgress({ fraction: null, message: `the evaluation process sent an invalid message: ${description}` }),
+    died: (d) => ({ type: 'failed', user: false, message: `the evaluation process ended (${d.how}) before it finished${d.outOfMemory ? ', out of memory' : ''}${d.lastLine ? `: ${d.lastLine}` : ''}` }),
   });
   child.send({ home, prepared });
+  const done = child.done.then((e) => {
+    if (e.type === 'done') return e.report;
+    const message = e.type === 'failed' ? e.message : `the evaluation process ended with '${e.type}'`;
+    throw e.type === 'failed' && e.user ? new EvaluationError(message) : new Error(message);
+  });
   return { done, cancel: () => child.kill('SIGTERM') };
 }
 
+interface ChildJob { home: string; prepared: PreparedEvaluation }
+
 if (process.env.EXITLAB_EVAL_CHILD === '1' && typeof process.send === 'function' && require.main === module) {
-  process.once('message', (msg: { home: string; prepared: PreparedEvaluation }) => {
-    const send = (m: ChildMessage) => process.send!(m);
+  const send = (m: EvalChildEvent) => process.send!(m);
+  process.once('message', (msg: ChildJob) => {
     computeEvaluation(msg.home, { ...msg.prepared, request: EvalRequestSchema.parse(msg.prepared.request) }, (progress) => send({ type: 'progress', progress }))
       .then((report) => send({ type: 'done', report }))
       .catch((err: unknown) => send({ type: 'failed', message: err instanceof Error ? err.message : String(err), user: err instanceof EvaluationError }))
@@ -322,4 +307,5 @@ if (process.env.EXITLAB_EVAL_CHILD === '1' && typeof process.send === 'function'
         process.disconnect?.();
       });
   });
+  send({ type: 'ready' });
 }

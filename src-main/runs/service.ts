@@ -9,6 +9,7 @@ import { describeBackend, type EngineCommandInput, type EngineEvent, type ModelS
 import { RESUMABLE_STATUSES } from '../../src-shared/runs';
 import { readDatasetManifest } from '../datasets/catalog';
 import { startEngine, type EngineHandle, type FinalEvent } from '../engine/process/host';
+import { withResolvedWorkers } from '../engine/parallel/shards';
 import { newRunId, type RunOutcome } from '../engine/process/run-engine';
 import { openStore, StoreError, type RunStore } from '../store/run-store';
 import { codeVersion } from './code-version';
@@ -83,7 +84,8 @@ export class RunService {
 
   /** Creates the run row and starts training it. */
   start(input: TrainConfig, opts: LaunchOptions & { runId?: string; name?: string; tags?: string[]; note?: string } = {}): ActiveRun {
-    const config = TrainConfigSchema.parse(input);
+    // `workers: null` becomes this machine's choice, stored with the run so a resume uses the same.
+    const config = withResolvedWorkers(TrainConfigSchema.parse(input));
     const runId = opts.runId ?? newRunId();
     this.store.createRun({ id: runId, name: opts.name, config, codeVersion: codeVersion(), ownerPid: process.pid });
     if (opts.tags?.length) this.store.tag(runId, opts.tags);

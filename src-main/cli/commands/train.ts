@@ -1,7 +1,7 @@
 // `exitlab train`: validate the options, start the engine process, show progress, end with per-exit
 // metrics. With --json every engine event is one JSON line and the last line is the summary.
 import { parseArgs } from 'node:util';
-import { BACKENDS, TrainConfigSchema, describeZodError, type TrainConfig, type TrainConfigInput } from '../../../src-shared/config';
+import { BACKENDS, MIN_SHARD_IMAGES, TrainConfigSchema, describeZodError, type TrainConfig, type TrainConfigInput } from '../../../src-shared/config';
 import { describePreset, PRESET_IDS, withPreset, type PresetId } from '../../../src-shared/presets';
 import type { EngineEvent, ModelSummary } from '../../../src-shared/engine-messages';
 import type { EpochMetrics } from '../../../src-shared/metrics';
@@ -54,6 +54,9 @@ ${PRESET_IDS.flatMap((id) => describePreset(id)).map((line) => `                
   --exits <all|last>      train every exit (default) or a single-exit network
   --no-augment            no random crop / flip
   --backend <name>        ${BACKENDS.join(' | ')} (default auto)
+  --workers <n>           data-parallel worker threads, each training on a shard of every batch
+                          (default: one per core, at most one per ${MIN_SHARD_IMAGES} images of a batch);
+                          batch norm then uses each shard's statistics
   --seed <n>              (default 0)
   --home <dir>            data folder (default $EXITLAB_HOME or ~/.exitlab)
   --json                  one JSON event per line, the last a summary`;
@@ -67,7 +70,7 @@ const OPTIONS = {
   'growth-rate': { type: 'string' }, scales: { type: 'string' }, 'no-augment': { type: 'boolean' },
   'pgd-steps': { type: 'string' }, beta: { type: 'string' }, replays: { type: 'string' },
   'early-stop': { type: 'boolean' }, 'no-early-stop': { type: 'boolean' }, 'classifier-channels': { type: 'string' }, exits: { type: 'string' },
-  backend: { type: 'string' }, seed: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+  backend: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
 } as const;
 
 function number(name: string, raw: string | undefined): number | undefined {
@@ -83,7 +86,8 @@ export function configFromArgs(argv: string[]): { config: TrainConfig; json: boo
   try {
     ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    // node:util spreads some of its messages (a value starting with '-') over several lines.
+    throw new UsageError((err as Error).message.replace(/\s*\n\s*/g, ' '));
   }
   const lambda = values.lambda?.split(',').map((s, i) => {
     const v = Number(s);
@@ -118,6 +122,7 @@ export function configFromArgs(argv: string[]): { config: TrainConfig; json: boo
     freeReplays: number('replays', values.replays),
     earlyStop: values['early-stop'] ? true : values['no-early-stop'] ? false : undefined,
     backend: values.backend as TrainConfigInput['backend'],
+    workers: number('workers', values.workers),
     seed: number('seed', values.seed),
     model,
   };

@@ -9,12 +9,24 @@ export interface HeldOut { x: Float32Array; y: Int32Array; count: number }
 
 export interface RobustAccuracy { clean: number[]; fgsm: number[]; pgd: number[] }
 
+/** Correct counts per exit (clean, FGSM, PGD-10) and the images they were counted on. */
+export interface RobustCounts { clean: number[]; fgsm: number[]; pgd: number[]; count: number }
+
 /**
  * Accuracy per exit, clean and under FGSM and PGD-10 (α = 2/255, random start) aimed at the
  * average of the exits' losses: one attack per batch keeps the per-epoch check affordable; the
  * evaluation suite attacks each exit separately.
  */
 export async function robustAccuracy(net: MultiExitNet, data: HeldOut, eps: number, batchSize: number, seed: number): Promise<RobustAccuracy> {
+  return accuracyOf(await robustCounts(net, data, eps, batchSize, seed));
+}
+
+/**
+ * The counts behind robustAccuracy. `data` may be a part of a larger set that starts at image
+ * `offset` of it: each batch's PGD seed is the run's seed plus the batch's position in the whole
+ * set, so parts counted apart (in separate workers) add up to the count of the whole.
+ */
+export async function robustCounts(net: MultiExitNet, data: HeldOut, eps: number, batchSize: number, seed: number, offset = 0): Promise<RobustCounts> {
   const exits = net.exitCount;
   const correct = { clean: new Array(exits).fill(0), fgsm: new Array(exits).fill(0), pgd: new Array(exits).fill(0) };
   for (let start = 0; start < data.count; start += batchSize) {
@@ -26,7 +38,7 @@ export async function robustAccuracy(net: MultiExitNet, data: HeldOut, eps: numb
       const inputs = [
         x,
         fgsm(net, x, y, { eps, alpha: eps, randomStart: false, target }),
-        pgd(net, x, y, { eps, alpha: 2 / 255, steps: 10, restarts: 1, target, seed: seed + start }),
+        pgd(net, x, y, { eps, alpha: 2 / 255, steps: 10, restarts: 1, target, seed: seed + offset + start }),
       ];
       return tf.stack(inputs.map((input) => tf.stack(net.forward(input, false).map((l) => tf.sum(tf.cast(tf.equal(tf.argMax(l, 1), y), 'float32'))))));
     });
@@ -38,8 +50,19 @@ export async function robustAccuracy(net: MultiExitNet, data: HeldOut, eps: numb
       correct.pgd[e] += values[2 * exits + e];
     }
   }
-  const frac = (c: number[]) => c.map((v) => (data.count ? v / data.count : 0));
-  return { clean: frac(correct.clean), fgsm: frac(correct.fgsm), pgd: frac(correct.pgd) };
+  return { ...correct, count: data.count };
+}
+
+/** Adds counts of consecutive parts of a set, in order. */
+export function addCounts(parts: RobustCounts[]): RobustCounts {
+  const exits = parts[0].clean.length;
+  const sum = (k: 'clean' | 'fgsm' | 'pgd') => Array.from({ length: exits }, (_, e) => parts.reduce((a, p) => a + p[k][e], 0));
+  return { clean: sum('clean'), fgsm: sum('fgsm'), pgd: sum('pgd'), count: parts.reduce((a, p) => a + p.count, 0) };
+}
+
+export function accuracyOf(c: RobustCounts): RobustAccuracy {
+  const frac = (v: number[]) => v.map((x) => (c.count ? x / c.count : 0));
+  return { clean: frac(c.clean), fgsm: frac(c.fgsm), pgd: frac(c.pgd) };
 }
 
 export interface OverfitState {

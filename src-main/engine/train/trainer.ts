@@ -2,24 +2,22 @@
 // catastrophic-overfitting check, and checkpoints at each epoch end and on stop.
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
 import type { EngineEvent } from '../../../src-shared/engine-messages';
 import type { EpochMetrics } from '../../../src-shared/metrics';
 import type { DatasetManifest } from '../../../src-shared/datasets';
 import type { TrainConfig } from '../../../src-shared/config';
 import type { Split } from '../../datasets/types';
 import { BatchPipeline } from '../../datasets/pipeline';
-import { buildMsdnet } from '../model/msdnet';
 import type { MultiExitNet } from '../model/multi-exit';
+import { ThreadGroup } from '../parallel/thread-group';
 import { createMethod } from './methods';
 import { resolveTrainConfig } from './resolve-config';
 import { lambdaAt, learningRate } from './schedules';
-import { SgdMomentum } from './optimizer';
 import { mixSeed } from './seeds';
-import { trainStep } from './step';
-import { accumulate, emptyEpochSums, rates, type EpochSums } from './epoch-stats';
-import { detectOverfitting, initialOverfitState, robustAccuracy, type HeldOut, type OverfitState } from './monitor';
-import { copyCheckpoint, loadWeightsInto, modelWeightTensors, readResumeCheckpoint, snapshot, writeCheckpoint } from './checkpoint';
+import { emptyEpochSums, rates, type EpochSums } from './epoch-stats';
+import { detectOverfitting, initialOverfitState, type HeldOut, type OverfitState } from './monitor';
+import { copyCheckpoint, readResumeCheckpoint, writeCheckpoint } from './checkpoint';
+import { buildNetFrom, LocalGroup, netDataOf, type ReplicaGroup } from './replica';
 import type { RunControl } from './run-control';
 
 export interface TrainingData {
@@ -36,6 +34,8 @@ export interface TrainerState {
   partial: EpochSums | null;
   seconds: number;
   last: EpochMetrics | null;
+  /** Workers the run trained with (absent in checkpoints from before there were workers: 1). */
+  workers?: number;
 }
 
 /** Training images watched by the overfitting probe: fixed, un-augmented. */
@@ -55,7 +55,7 @@ function heldOut(split: Split, count: number): HeldOut {
 }
 
 export function buildNet(config: TrainConfig, manifest: DatasetManifest): MultiExitNet {
-  return buildMsdnet(config.model, { numClasses: manifest.classes.length, mean: manifest.mean, std: manifest.std, seed: config.seed });
+  return buildNetFrom(config, netDataOf(manifest));
 }
 
 export interface TrainOptions {
@@ -73,47 +73,48 @@ export interface TrainOptions {
 export async function runTraining(opts: TrainOptions): Promise<void> {
   const { config, exitCount, eps, alpha, lambda } = resolveTrainConfig(opts.config);
   const { data, emit, control } = opts;
-  const method = createMethod(config);
-  const replays = method.replays ?? 1;
+  const replays = createMethod(config).replays ?? 1;
   const train: Split = config.trainSamples ? { ...data.train, count: Math.min(config.trainSamples, data.train.count) } : data.train;
-  const net = buildNet(config, data.manifest);
-  const vars = net.trainableVariables;
-  const optimizer = new SgdMomentum(vars, config.momentum, config.weightDecay);
+  // A configuration without `workers` (a run created before there were workers, or a caller that
+  // does not resolve it) trains in this thread, as such runs always did.
+  const workers = config.workers ?? 1;
+  const netData = netDataOf(data.manifest);
+  const group: ReplicaGroup = workers === 1
+    ? new LocalGroup(config, netData, eps, alpha, config.seed)
+    : await ThreadGroup.start({ config, data: netData, eps, alpha, workers });
   const paths = checkpointPaths(opts.runDir);
   fs.mkdirSync(opts.runDir, { recursive: true });
 
-  let state: TrainerState = { overfit: initialOverfitState(exitCount), bestValPgd: -1, bestEpoch: null, partial: null, seconds: 0, last: null };
+  let state: TrainerState = { overfit: initialOverfitState(exitCount), bestValPgd: -1, bestEpoch: null, partial: null, seconds: 0, last: null, workers };
   let startEpoch = 1;
   let skipBatches = 0;
-  if (opts.resume) {
-    const { checkpoint: ckpt, note } = readResumeCheckpoint<TrainerState>(paths);
-    if (note) opts.emit({ type: 'log', level: 'warn', message: note });
-    loadWeightsInto(net.layersModel, ckpt.weights);
-    optimizer.setState(ckpt.optimizer.map((t) => tf.tensor(t.data, t.shape)));
-    state = ckpt.state;
-    startEpoch = ckpt.epoch + 1;
-    skipBatches = ckpt.batchesDone;
-  }
-
-  const pipeline = new BatchPipeline(train, { batchSize: config.batchSize, shuffle: true, augment: config.augment, flip: data.manifest.flipAugment, seed: config.seed, dropLast: true });
-  const batches = Math.min(pipeline.batchesPerEpoch, config.maxBatchesPerEpoch ?? Infinity);
-  const totalSteps = batches * config.epochs;
-  const valSet = heldOut(data.test, config.evalSamples);
-  const probeSet = heldOut(train, PROBE_SIZE);
-
-  emit({ type: 'started', runId: opts.runId, backend: opts.backend, model: net.summary, startEpoch });
-
-  const save = async (file: string, epoch: number, batchesDone: number) => {
-    writeCheckpoint(file, {
-      epoch,
-      batchesDone,
-      state,
-      weights: await snapshot(modelWeightTensors(net.layersModel)),
-      optimizer: await snapshot(optimizer.velocity.map((v, i) => ({ name: `velocity/${i}`, tensor: v }))),
-    });
-  };
-
   try {
+    if (opts.resume) {
+      const { checkpoint: ckpt, note } = readResumeCheckpoint<TrainerState>(paths);
+      if (note) emit({ type: 'log', level: 'warn', message: note });
+      await group.load(ckpt);
+      const before = ckpt.state.workers ?? 1;
+      if (before !== workers) {
+        emit({ type: 'log', level: 'info', message: `resuming with ${workers} worker(s) instead of ${before}: each minibatch is split into different shards, so batch-norm statistics (per shard) and the crafted examples' random draws differ from an uninterrupted run from here on` });
+      }
+      state = { ...ckpt.state, workers };
+      startEpoch = ckpt.epoch + 1;
+      skipBatches = ckpt.batchesDone;
+    }
+
+    const pipeline = new BatchPipeline(train, { batchSize: config.batchSize, shuffle: true, augment: config.augment, flip: data.manifest.flipAugment, seed: config.seed, dropLast: true });
+    const batches = Math.min(pipeline.batchesPerEpoch, config.maxBatchesPerEpoch ?? Infinity);
+    const totalSteps = batches * config.epochs;
+    const valSet = heldOut(data.test, config.evalSamples);
+    const probeSet = heldOut(train, PROBE_SIZE);
+
+    emit({ type: 'started', runId: opts.runId, backend: opts.backend, model: group.summary, startEpoch });
+    if (workers > 1) emit({ type: 'log', level: 'info', message: `data-parallel training on ${workers} worker threads, ${Math.floor(config.batchSize / workers)}–${Math.ceil(config.batchSize / workers)} images each per batch` });
+
+    const save = async (file: string, epoch: number, batchesDone: number) => {
+      writeCheckpoint(file, { epoch, batchesDone, state, ...(await group.state()) });
+    };
+
     for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
       const sums = state.partial ?? emptyEpochSums(exitCount);
       const lambdaNow = lambdaAt(lambda, epoch, config.lambdaWarmupEpochs);
@@ -136,20 +137,12 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
         const t0 = performance.now();
         const step = (epoch - 1) * batches + b;
         const lr = learningRate(config.lr, step, totalSteps);
-        const ctx = { net, eps, alpha, lambda: lambdaNow, seed: mixSeed(config.seed, epoch, b) };
-        const x = tf.tensor4d(batch.x, [batch.size, 32, 32, 3]);
-        const y = tf.tensor1d(batch.y, 'int32');
         // One SGD step per replay (Free-m replays a minibatch m times, the learning rate advancing 1/m of a step each).
-        const loss = await trainStep(method, ctx, x, y, vars, optimizer, (r) => learningRate(config.lr, step + r / replays, totalSteps), async (_r, value, logits) => {
+        const lrs = Array.from({ length: replays }, (_, r) => learningRate(config.lr, step + r / replays, totalSteps));
+        const at = { epoch, batch: b, lambda: lambdaNow, lrs, clean: b % CLEAN_EVERY === 0 };
+        const loss = await group.step({ x: batch.x.subarray(0, batch.size * 3072), y: batch.y.subarray(0, batch.size) }, at, sums, (_r, value) => {
           if (!Number.isFinite(value)) throw new NanLossError(`loss became ${value} at epoch ${epoch}, batch ${b + 1} (learning rate ${lr})`);
-          await accumulate(sums.adv, logits, y);
         });
-        if (b % CLEAN_EVERY === 0) {
-          const clean = tf.tidy(() => net.forward(x, false));
-          await accumulate(sums.clean, clean, y);
-          tf.dispose(clean);
-        }
-        tf.dispose([x, y]);
         const seconds = (performance.now() - t0) / 1000;
         sums.seconds += seconds;
         sums.images += batch.size * replays;
@@ -164,19 +157,14 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
 
       emit({ type: 'progress', epoch, epochs: config.epochs, batch: batches, batches, phase: 'eval', loss: 0, imagesPerSecond: 0 });
       const tEval = performance.now();
-      const val = await robustAccuracy(net, valSet, eps, config.batchSize, mixSeed(config.seed, epoch, -1));
-      const probe = await robustAccuracy(net, probeSet, eps, config.batchSize, mixSeed(config.seed, epoch, -2));
+      const val = await group.robustAccuracy(valSet, eps, config.batchSize, mixSeed(config.seed, epoch, -1));
+      const probe = await group.robustAccuracy(probeSet, eps, config.batchSize, mixSeed(config.seed, epoch, -2));
       state.seconds += (performance.now() - tEval) / 1000;
       const overfit = detectOverfitting(state.overfit, probe);
       // Wong et al.'s early stopping: the run ends at the flagged epoch, whose weights are not kept as best.
       const earlyStop = Boolean(config.earlyStop) && overfit.detected;
       const overfitReason = earlyStop ? `early-stopped: catastrophic overfitting at epoch ${epoch} (${overfit.reason})` : overfit.reason;
-      const norms = await Promise.all(net.fcKernels.map(async (k) => {
-        const n = tf.tidy(() => tf.norm(k.read()));
-        const v = (await n.data())[0];
-        n.dispose();
-        return v;
-      }));
+      const norms = await group.fcNorms();
       const adv = rates(sums.adv);
       const clean = rates(sums.clean);
       const metrics: EpochMetrics = {
@@ -218,8 +206,6 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
     }
     emit({ type: 'finished', status: 'completed', epochs: config.epochs, seconds: state.seconds, final: state.last, bestEpoch: state.bestEpoch });
   } finally {
-    method.dispose?.();
-    optimizer.dispose();
-    net.dispose();
+    await group.dispose();
   }
 }

@@ -1,0 +1,75 @@
+// Entry of one data-parallel training worker (a worker thread of the engine process). It builds its
+// replica of the run's network from the same configuration and seed as every other worker (so all
+// start with the same weights), then answers the coordinator's commands one at a time: a step on
+// its shard of each minibatch (gradients averaged through the shared-memory exchange), a part of
+// the held-out probes, the state for a checkpoint, a resume.
+import { parentPort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { ReplicaCommandSchema, ReplicaEventSchema, type ReplicaCommand, type ReplicaEvent } from '../../../src-shared/parallel-messages';
+import { describeZodError } from '../../../src-shared/config';
+import { selectBackend } from '../backends/select';
+import { Replica } from '../train/replica';
+import { AllReduce, ReplicaAbortedError } from './all-reduce';
+import { exchangeLength, ExchangedUpdate } from './exchanged-update';
+
+if (!parentPort) throw new Error('replica-thread runs as a worker thread of the engine');
+const port = parentPort;
+const emit = (event: ReplicaEvent) => port.postMessage(ReplicaEventSchema.parse(event));
+
+let replica: Replica | null = null;
+let exchange: AllReduce | null = null;
+
+/** Bytes of every layer's output for one image: the activations a training step holds per image. */
+function activationBytesPerImage(model: tf.LayersModel): number {
+  let floats = 0;
+  for (const layer of model.layers) {
+    const shapes = (Array.isArray(layer.outputShape[0]) || layer.outputShape.length === 0 ? layer.outputShape : [layer.outputShape]) as Array<Array<number | null>>;
+    for (const shape of shapes) floats += shape.reduce<number>((a, d) => a * (d ?? 1), 1);
+  }
+  return 4 * floats;
+}
+
+async function handle(cmd: ReplicaCommand): Promise<ReplicaEvent> {
+  if (cmd.type === 'build') {
+    const backend = await selectBackend(cmd.config.backend);
+    replica = new Replica(cmd.config, cmd.data, cmd.eps, cmd.alpha);
+    const model = replica.net.layersModel;
+    return { type: 'built', summary: replica.net.summary, backend: backend.backend, exchangeLength: exchangeLength(replica.vars, model.nonTrainableWeights), activationBytesPerImage: activationBytesPerImage(model) };
+  }
+  if (!replica) throw new Error(`'${cmd.type}' before 'build'`);
+  switch (cmd.type) {
+    case 'attach':
+      exchange = new AllReduce(cmd.exchange, cmd.index);
+      return { type: 'attached' };
+    case 'step': {
+      if (!exchange) throw new Error("'step' before 'attach'");
+      const update = new ExchangedUpdate(exchange, replica.optimizer, replica.net.layersModel.nonTrainableWeights, cmd.weights);
+      const r = await replica.step(cmd, { update });
+      return { type: 'stepped', ...r };
+    }
+    case 'probe':
+      return { type: 'probed', counts: await replica.probe({ x: cmd.x, y: cmd.y, count: cmd.y.length }, cmd.eps, cmd.batchSize, cmd.seed, cmd.offset) };
+    case 'norms':
+      return { type: 'norms', values: await replica.fcNorms() };
+    case 'get-state':
+      return { type: 'state', state: await replica.state() };
+    case 'set-state':
+      replica.load(cmd.state);
+      return { type: 'loaded' };
+  }
+}
+
+// One command at a time, in order: the coordinator waits for each reply anyway.
+let queue = Promise.resolve();
+port.on('message', (raw) => {
+  queue = queue.then(async () => {
+    const parsed = ReplicaCommandSchema.safeParse(raw);
+    if (!parsed.success) return emit({ type: 'failed', message: `invalid command: ${describeZodError(parsed.error)}`, aborted: false });
+    try {
+      emit(await handle(parsed.data));
+    } catch (err) {
+      emit({ type: 'failed', message: err instanceof Error ? err.message : String(err), aborted: err instanceof ReplicaAbortedError });
+    }
+  });
+});
+emit({ type: 'ready' });
