@@ -28,7 +28,10 @@ interface DawnModule {
   create(flags: string[]): { requestAdapter(options: { powerPreference: string }): Promise<GpuAdapter | null> };
   globals: Record<string, unknown>;
 }
-type WebGpuBackendClass = new (device: GpuDevice, info: GpuAdapterInfo) => tf.KernelBackend & { read(dataId: object): Promise<tf.backend_util.BackendValues> };
+type WebGpuBackendClass = new (device: GpuDevice, info: GpuAdapterInfo) => tf.KernelBackend & {
+  read(dataId: object): Promise<tf.backend_util.BackendValues>;
+  readSync(dataId: object): tf.backend_util.BackendValues;
+};
 
 /** Thrown by `openWebGpu` when no adapter can be used; its message becomes the skip reason. */
 export class WebGpuUnavailable extends Error {}
@@ -141,6 +144,16 @@ export function registerWebGpuBackend(): void {
     private check(): void {
       const fault = this.gpu.fault();
       if (fault) throw fault;
+    }
+    // Upstream reads synchronously through an OffscreenCanvas, which Node lacks.
+    override readSync(dataId: object): tf.backend_util.BackendValues {
+      this.check();
+      try {
+        return super.readSync(dataId);
+      } catch (err) {
+        if (!(err instanceof ReferenceError) || !/OffscreenCanvas/.test(err.message)) throw err;
+        throw new Error('webgpu cannot read a tensor synchronously in Node (dataSync, arraySync, or a tensor moved to another backend): await data() instead');
+      }
     }
     override async read(dataId: object): Promise<tf.backend_util.BackendValues> {
       this.check();

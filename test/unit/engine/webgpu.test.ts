@@ -5,6 +5,9 @@
 // SwiftShader (a CPU Vulkan driver), so every shape is tiny; the tests skip only where no adapter
 // can be created, and fail instead when EXITLAB_REQUIRE_WEBGPU is set (as .ci/run does).
 import { describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src-main/engine/backends/select';
 import { currentWebGpuSession, registerWebGpuBackend } from '../../../src-main/engine/backends/webgpu';
@@ -14,6 +17,7 @@ import { createMethod } from '../../../src-main/engine/train/methods';
 import { trainStep } from '../../../src-main/engine/train/step';
 import { SgdMomentum } from '../../../src-main/engine/train/optimizer';
 import { classifyFailure } from '../../../src-main/engine/process/failure';
+import { readCheckpoint, snapshot, writeCheckpoint } from '../../../src-main/engine/train/checkpoint';
 import { randomBatch, tinyNet } from '../../helpers/tiny-net';
 import { tinyBatch, tinyExitNet } from '../../helpers/tiny-exit-net';
 import { relError } from '../../helpers/relative-error';
@@ -154,6 +158,27 @@ describe.skipIf(!available)('webgpu backend', () => {
     expect(measured['apgd-ce']).toBeLessThan(1e-3);
   });
 
+  it('a checkpoint written on webgpu loads on wasm and gives the same logits', async () => {
+    await selectBackend('webgpu');
+    const net = tinyNet(5, NET);
+    tf.tidy(() => net.trainableVariables.forEach((v, i) => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.05, 'float32', i)))));
+    const file = path.join(os.tmpdir(), `exitlab-webgpu-${process.pid}.ckpt`);
+    const weights = await snapshot(net.trainableVariables.map((tensor, i) => ({ name: String(i), tensor })));
+    writeCheckpoint(file, { epoch: 1, batchesDone: 0, state: {}, weights, optimizer: [] });
+    // The images are made on each backend: webgpu cannot hand a tensor to another one (below).
+    const logits = (n: typeof net) => Promise.all(tf.tidy(() => n.forward(randomBatch(2, 10).x, false)).map(async (t) => Float32Array.from(await t.data())));
+    const onGpu = await logits(net);
+    net.dispose();
+    await selectBackend('wasm');
+    const restored = tinyNet(6, NET);
+    readCheckpoint(file).weights.forEach((w, i) => restored.trainableVariables[i].assign(tf.tensor(w.data, w.shape)));
+    const onWasm = await logits(restored);
+    restored.dispose();
+    fs.rmSync(file, { force: true });
+    measured.checkpointOnWasm = worst({ cpu: onWasm, gpu: onGpu });
+    expect(measured.checkpointOnWasm).toBeLessThan(1e-4);
+  });
+
   // A two-exit net on 2×2 images: 50 MSDNet steps take minutes on SwiftShader.
   it('holds the same tensors and GPU bytes after 50 training steps as after 5', async () => {
     await selectBackend('webgpu');
@@ -173,6 +198,15 @@ describe.skipIf(!available)('webgpu backend', () => {
     opt.dispose();
     net.dispose();
   }, 120_000);
+
+  it('says why a tensor on the GPU cannot be read synchronously', async () => {
+    await selectBackend('webgpu');
+    // Large enough that tfjs does not compute it on the CPU instead.
+    const onGpu = tf.matMul(tf.ones([64, 64]), tf.ones([64, 64]));
+    expect(() => onGpu.dataSync()).toThrow(/webgpu cannot read a tensor synchronously in Node/);
+    expect((await onGpu.data())[0]).toBe(64);
+    onGpu.dispose();
+  });
 
   it('a buffer the device refuses fails the next read instead of returning garbage', async () => {
     await selectBackend('webgpu');
