@@ -1,5 +1,5 @@
 // `npm run bench [-- --json] [--backend wasm] [--batch 64] [--steps 3] [--methods standard,fgsm-me,pgd-10]
-//   [--workers-max N] [--no-pytorch] [--aa-samples 32] [--aa-train-steps 150] [--eval-samples 0]`
+//   [--workers-max N] [--no-pytorch] [--python /usr/bin/python3] [--aa-samples 32] [--aa-train-steps 150] [--eval-samples 0]`
 //
 // --eval-samples N adds AutoAttack on the untrained reference MSDNet (its worst case: about three
 // minutes per image on one thread), so it is off by default.
@@ -23,6 +23,7 @@ import { formatProfile, profileKernels, type KernelRow } from './lib/kernel-prof
 import { benchTrainedEvaluation, benchUntrainedEvaluation } from './lib/evaluation';
 import { benchScaling, formatScaling } from './lib/scaling';
 import { timeSteps } from './lib/timing';
+import { PEER_PYTHON } from './lib/pytorch-peer';
 import { buildMsdnet } from '../../src-main/engine/model/msdnet';
 
 interface Options {
@@ -36,6 +37,8 @@ interface Options {
   /** Scaling table from 1 to this many workers (and PyTorch threads). */
   workersMax: number;
   pytorch: boolean;
+  /** Interpreter of the PyTorch peer (Debian's python3-torch by default). */
+  python: string;
   /** Test images under AutoAttack on the briefly trained network, and its training steps (0 skips it). */
   aaSamples: number;
   aaTrainSteps: number;
@@ -43,7 +46,7 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { json: false, backend: 'wasm', batch: 64, steps: 3, methods: ['standard', 'fgsm-me', 'pgd-10'], evalSamples: 0,
-    workersMax: os.availableParallelism(), pytorch: true, aaSamples: 32, aaTrainSteps: 150 };
+    workersMax: os.availableParallelism(), pytorch: true, python: PEER_PYTHON, aaSamples: 32, aaTrainSteps: 150 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -59,6 +62,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--eval-samples') o.evalSamples = nonNegative(a, value());
     else if (a === '--workers-max') o.workersMax = positive(a, value());
     else if (a === '--no-pytorch') o.pytorch = false;
+    else if (a === '--python') o.python = value();
     else if (a === '--aa-samples') o.aaSamples = nonNegative(a, value());
     else if (a === '--aa-train-steps') o.aaTrainSteps = nonNegative(a, value());
     else throw new Error(`unknown option ${a}`);
@@ -224,7 +228,7 @@ async function main(): Promise<void> {
   const consumer = results.find((r) => r.method === 'fgsm-me') ?? results[0];
   const pipelineRatio = consumer ? pipeline.imagesPerSecond / consumer.imagesPerSecond : null;
   log(`input pipeline: ${pipeline.imagesPerSecond.toFixed(0)} img/s (${pipeline.msPerBatch.toFixed(2)} ms per batch of ${o.batch})${pipelineRatio ? `, ×${pipelineRatio.toFixed(0)} the ${consumer.method} step's rate` : ''}`);
-  const scaling = await benchScaling({ method: 'fgsm-me', batch: o.batch, steps: o.steps, maxWorkers: o.workersMax, pytorch: o.pytorch, expectMacs: referenceMacs() }, log);
+  const scaling = await benchScaling({ method: 'fgsm-me', batch: o.batch, steps: o.steps, maxWorkers: o.workersMax, pytorch: o.pytorch, python: o.python, expectMacs: referenceMacs(), backend: BackendSchema.parse(o.backend) }, log);
   log(formatScaling(scaling));
   const evaluation = o.evalSamples > 0 ? await benchUntrainedEvaluation(o.evalSamples, log) : [];
   const trained = o.aaSamples > 0 && o.aaTrainSteps > 0 ? await benchTrainedEvaluation(o.aaSamples, o.aaTrainSteps, log) : null;

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 
 export function repoRoot(from: string = __dirname): string {
   let dir = from;
-  while (!fs.existsSync(path.join(dir, 'package.json')) || path.basename(path.dirname(dir)) === 'node_modules') {
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
     const up = path.dirname(dir);
     if (up === dir) throw new Error(`no package.json above ${from}`);
     dir = up;
