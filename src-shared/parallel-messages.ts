@@ -25,7 +25,7 @@ export const ReplicaCommandSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('attach'),
     index: z.number().int().nonnegative(),
-    exchange: z.object({ control: z.instanceof(SharedArrayBuffer), slots: z.instanceof(SharedArrayBuffer), length: z.number().int().positive(), replicas: z.number().int().positive() }),
+    exchange: z.object({ control: z.instanceof(SharedArrayBuffer), slots: z.instanceof(SharedArrayBuffer), results: z.instanceof(SharedArrayBuffer), length: z.number().int().positive(), replicas: z.number().int().positive() }),
   }),
   z.object({
     type: z.literal('step'),

@@ -1,10 +1,13 @@
 // The gradient exchange of data-parallel training, through shared memory. Each replica writes its
-// flat gradient (and its batch-norm moving statistics) into its own slot, waits at a barrier, then
-// every replica sums the slots in the fixed order 0..N-1 weighted by shard size. The arithmetic is
-// the same on every replica, so all of them get the same bits and apply the same SGD update: the
-// replicas never drift apart. Slots are double-buffered (even and odd exchanges), so one barrier
-// per exchange suffices: a replica can only write the slot it is about to overwrite again after
-// every other replica has passed the next barrier, i.e. has finished reading it.
+// flat gradient (and its batch-norm moving statistics) into its own slot and waits at a barrier;
+// then each replica sums its own 1/N of the elements over the slots, in the fixed order 0..N-1
+// weighted by shard size, into a shared result; after a second barrier every replica reads the
+// whole result. Each element is computed once, so every replica gets the same bits and applies
+// the same SGD update: the replicas never drift apart. (Splitting the sum this way costs each
+// replica P/N multiply-adds per slot instead of P, for P exchanged floats.) The two barriers also
+// make one set of buffers enough: slots are read only between the first and second barrier and
+// written before the next first one; the result is read after the second barrier and written
+// only after the next first one, which nobody passes before everyone has read it.
 //
 // A replica that dies would leave the others waiting forever; the coordinator instead raises the
 // abort flag and wakes them, and the barrier throws ReplicaAbortedError.
@@ -22,6 +25,7 @@ export class ReplicaAbortedError extends Error {}
 export interface ExchangeBuffers {
   control: SharedArrayBuffer;
   slots: SharedArrayBuffer;
+  results: SharedArrayBuffer;
   /** Floats exchanged per replica per step. */
   length: number;
   replicas: number;
@@ -30,7 +34,8 @@ export interface ExchangeBuffers {
 export function createExchange(length: number, replicas: number): ExchangeBuffers {
   return {
     control: new SharedArrayBuffer(CONTROL_INTS * Int32Array.BYTES_PER_ELEMENT),
-    slots: new SharedArrayBuffer(2 * replicas * length * Float32Array.BYTES_PER_ELEMENT),
+    slots: new SharedArrayBuffer(replicas * length * Float32Array.BYTES_PER_ELEMENT),
+    results: new SharedArrayBuffer(length * Float32Array.BYTES_PER_ELEMENT),
     length,
     replicas,
   };
@@ -47,16 +52,23 @@ export function abortExchange(buffers: ExchangeBuffers): void {
 export class AllReduce {
   private readonly control: Int32Array;
   private readonly slots: Float32Array;
-  private parity = 0;
+  private readonly results: Float32Array;
+  /** The elements this replica sums: [from, to). */
+  private readonly from: number;
+  private readonly to: number;
 
   constructor(private readonly buffers: ExchangeBuffers, private readonly index: number) {
     this.control = new Int32Array(buffers.control);
     this.slots = new Float32Array(buffers.slots);
+    this.results = new Float32Array(buffers.results);
+    const part = Math.ceil(buffers.length / buffers.replicas);
+    this.from = Math.min(buffers.length, index * part);
+    this.to = Math.min(buffers.length, this.from + part);
   }
 
   /** This replica's slot for the coming exchange: write its contribution here, then call `reduce`. */
   slot(): Float32Array {
-    return this.slotOf(this.parity, this.index);
+    return this.slotOf(this.index);
   }
 
   /**
@@ -66,20 +78,21 @@ export class AllReduce {
   reduce(weights: number[]): Float32Array {
     if (weights.length !== this.buffers.replicas) throw new Error(`${weights.length} weights for ${this.buffers.replicas} replicas`);
     this.barrier();
-    const n = this.buffers.length;
-    const acc = new Float64Array(n);
-    for (let r = 0; r < weights.length; r++) {
-      const s = this.slotOf(this.parity, r);
-      const w = weights[r];
-      for (let j = 0; j < n; j++) acc[j] += w * s[j];
+    const result = this.results;
+    const slots = weights.map((_, r) => this.slotOf(r));
+    for (let j = this.from; j < this.to; j++) {
+      let acc = 0;
+      for (let r = 0; r < slots.length; r++) acc += weights[r] * slots[r][j];
+      result[j] = acc;
     }
-    this.parity ^= 1;
-    return Float32Array.from(acc);
+    this.barrier();
+    // A copy: the shared result is rewritten by the next exchange.
+    return result.slice();
   }
 
-  private slotOf(parity: number, replica: number): Float32Array {
+  private slotOf(replica: number): Float32Array {
     const n = this.buffers.length;
-    const start = (parity * this.buffers.replicas + replica) * n;
+    const start = replica * n;
     return this.slots.subarray(start, start + n);
   }
 

@@ -10,8 +10,8 @@ const THREAD_BASELINE_BYTES = 96 * 2 ** 20;
  * gradients flowing back through them, and the attack's forward/backward before it.
  */
 const ACTIVATION_COPIES = 3;
-/** Weights, momentum, gradient and the exchanged mean of the gradient. */
-const PARAMETER_COPIES = 4;
+/** Weights, momentum, gradient, its slot in the shared exchange and the mean read back from it. */
+const PARAMETER_COPIES = 5;
 
 export class NotEnoughMemoryError extends Error {}
 
