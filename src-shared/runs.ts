@@ -76,6 +76,10 @@ export const EarlyExitResultSchema = z.object({
   averageMacs: z.number().nonnegative().nullable(),
   /** Share of images leaving at each exit. */
   exitShare: z.array(z.number()).nullable(),
+  /** Below the cheapest exit's cost no threshold can meet the budget: the accuracy then answers nothing. */
+  feasible: z.boolean().default(true),
+  /** Whether the attack aimed at the early-exit model (targets average and max-average do). */
+  aimed: z.boolean().default(true),
 });
 
 export const EvaluationInputSchema = z.object({
@@ -89,6 +93,13 @@ export const EvaluationInputSchema = z.object({
   checkpoint: z.string().default('last'),
   perExitAcc: z.array(z.number().min(0).max(1)),
   earlyExit: EarlyExitResultSchema.nullable().default(null),
+  /** The exits the attack aimed at (`max-average`, `exit:3`, …); null for records older than version 6. */
+  target: z.string().nullable().default(null),
+  /**
+   * Per exit, the target its accuracy answers, or null where the attack aimed elsewhere: that number
+   * only says what an attack on other exits did to this one, and overstates its robustness.
+   */
+  aimedAt: z.array(z.string().nullable()).nullable().default(null),
 });
 export type EvaluationInput = z.input<typeof EvaluationInputSchema>;
 
@@ -97,6 +108,14 @@ export const EvaluationSchema = EvaluationInputSchema.extend({
   createdAt: z.string(),
 });
 export type Evaluation = z.infer<typeof EvaluationSchema>;
+
+/** An evaluation's accuracies as a view may show them: null where the attack did not aim at that exit. */
+export function aimedAccuracies(e: Pick<Evaluation, 'perExitAcc' | 'aimedAt' | 'earlyExit'>): { perExit: Array<number | null>; earlyExit: number | null } {
+  return {
+    perExit: e.perExitAcc.map((acc, exit) => (e.aimedAt && e.aimedAt[exit] === null ? null : acc)),
+    earlyExit: e.earlyExit && e.earlyExit.feasible && e.earlyExit.aimed ? e.earlyExit.accuracy : null,
+  };
+}
 
 /** The checkpoints a run keeps: its last, and (with keepBest) the one with the best held-out PGD accuracy. */
 export const CHECKPOINT_KINDS = ['last', 'best'] as const;
@@ -171,7 +190,7 @@ export const RunComparisonSchema = z.object({
     steps: z.number().int(),
     samples: z.number().int().nullable(),
     source: z.enum(['evaluation', 'last-epoch']),
-    perExitAcc: z.array(z.number()),
+    perExitAcc: z.array(z.number().nullable()),
     earlyExitAcc: z.number().nullable(),
   })),
   timing: z.array(z.object({

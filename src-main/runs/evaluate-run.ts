@@ -202,7 +202,11 @@ export function evaluationInputs(report: EvaluationReport): EvaluationInput[] {
         accuracy: point.accuracy,
         averageMacs: point.macs,
         exitShare: point.exitShare,
+        feasible: point.feasible,
+        aimed: point.aimed,
       } : null,
+      target: report.target,
+      aimedAt: a.aimedAt.length ? a.aimedAt : null,
     };
   });
 }

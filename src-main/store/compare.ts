@@ -1,6 +1,6 @@
 // Side-by-side view of several runs: what differs in their configurations, their per-exit curves on
 // a common epoch axis, their robustness per exit and attack, and what they cost.
-import { CURVE_METRICS, type CurveMetric, type RunComparison, type RunDetail } from '../../src-shared/runs';
+import { aimedAccuracies, CURVE_METRICS, type CurveMetric, type RunComparison, type RunDetail } from '../../src-shared/runs';
 
 /** Flattens an object to dotted paths; arrays are leaves (λ vectors compare as a whole). */
 function flatten(value: unknown, prefix: string, out: Map<string, unknown>): void {
@@ -43,9 +43,10 @@ export function compareRuns(runs: RunDetail[]): RunComparison {
   const robustness: RunComparison['robustness'] = [];
   for (const r of runs) {
     for (const e of r.evaluations) {
+      const shown = aimedAccuracies(e);
       robustness.push({
         runId: r.summary.id, attack: e.attack, eps: e.eps, steps: e.steps, samples: e.samples, source: 'evaluation',
-        perExitAcc: e.perExitAcc, earlyExitAcc: e.earlyExit?.accuracy ?? null,
+        perExitAcc: shown.perExit, earlyExitAcc: shown.earlyExit,
       });
     }
     const last = r.epochs[r.epochs.length - 1];

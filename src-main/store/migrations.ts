@@ -148,6 +148,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN name TEXT NOT NULL DEFAULT '';
     `,
   },
+  {
+    version: 6,
+    description: 'what each evaluation aimed at: its target and, per exit, whether the attack aimed there',
+    sql: `
+      ALTER TABLE evaluations ADD COLUMN target TEXT;
+      ALTER TABLE evaluations ADD COLUMN aimed_at TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -6,7 +6,7 @@ import { DatasetManifestSchema, type DatasetManifest } from '../../src-shared/da
 import { ModelSummarySchema, type FailureKind, type ModelSummary } from '../../src-shared/engine-messages';
 import { EpochMetricsSchema, type EpochMetrics, type ExitEpochMetrics } from '../../src-shared/metrics';
 import {
-  ACTIVE_STATUSES, EvaluationInputSchema, RunFilterSchema, RunIdSchema, RunNameSchema, TagSchema,
+  ACTIVE_STATUSES, EarlyExitResultSchema, EvaluationInputSchema, RunFilterSchema, RunIdSchema, RunNameSchema, TagSchema,
   type ArtefactRecord, type CheckpointRecord, type Evaluation, type EvaluationInput, type RunDetail, type RunFilter, type RunStatus, type RunSummary,
 } from '../../src-shared/runs';
 import { homePaths } from '../home';
@@ -376,7 +376,7 @@ export class RunStore {
   private insertEvaluation(id: string, e: ReturnType<typeof EvaluationInputSchema.parse>, createdAt: string): number {
     const evalId = Number(this.s.insertEvaluation.run({
       id, attack: e.attack, eps: e.eps, steps: e.steps, samples: e.samples, checkpoint: e.checkpoint,
-      earlyExit: e.earlyExit ? JSON.stringify(e.earlyExit) : null, at: createdAt,
+      earlyExit: e.earlyExit ? JSON.stringify(e.earlyExit) : null, at: createdAt, target: e.target, aimedAt: e.aimedAt ? JSON.stringify(e.aimedAt) : null,
     }).lastInsertRowid);
     e.perExitAcc.forEach((acc, exit) => this.s.insertEvaluationExit.run(evalId, exit, acc));
     return evalId;
@@ -417,10 +417,12 @@ export class RunStore {
       list.push(exitMetricsOf(e));
       byEpoch.set(e.epoch, list);
     }
-    const evalRows = this.s.evaluationsOf.all(r.id) as Array<{ id: number; attack: string; eps: number; steps: number; samples: number; checkpoint: string; early_exit: string | null; created_at: string }>;
+    type EvaluationRow = { id: number; attack: string; eps: number; steps: number; samples: number; checkpoint: string; early_exit: string | null; created_at: string; target: string | null; aimed_at: string | null };
+    const evalRows = this.s.evaluationsOf.all(r.id) as EvaluationRow[];
     const evaluations: Evaluation[] = evalRows.map((e) => ({
       id: e.id, attack: e.attack, eps: e.eps, steps: e.steps, samples: e.samples, checkpoint: e.checkpoint,
-      earlyExit: e.early_exit ? JSON.parse(e.early_exit) : null, createdAt: e.created_at,
+      earlyExit: e.early_exit ? EarlyExitResultSchema.parse(JSON.parse(e.early_exit)) : null, createdAt: e.created_at,
+      target: e.target, aimedAt: e.aimed_at ? JSON.parse(e.aimed_at) : null,
       perExitAcc: (this.s.evaluationExits.all(e.id) as Array<{ accuracy: number }>).map((x) => x.accuracy),
     }));
     const checkpoints = (this.s.checkpointsOf.all(r.id) as Array<{ kind: 'last' | 'best'; epoch: number; path: string; written_at: string }>)
@@ -495,8 +497,8 @@ function prepare(db: Db) {
     exitsOf: db.prepare('SELECT * FROM exit_metrics WHERE run_id = ? ORDER BY epoch, exit'),
     lastEpochExits: db.prepare('SELECT epoch, val_clean_acc, val_pgd_acc FROM exit_metrics WHERE run_id = ? AND epoch = (SELECT MAX(epoch) FROM epoch_metrics WHERE run_id = ?) ORDER BY exit'),
 
-    insertEvaluation: db.prepare(`INSERT INTO evaluations (run_id, attack, eps, steps, samples, checkpoint, early_exit, created_at)
-      VALUES (@id, @attack, @eps, @steps, @samples, @checkpoint, @earlyExit, @at)`),
+    insertEvaluation: db.prepare(`INSERT INTO evaluations (run_id, attack, eps, steps, samples, checkpoint, early_exit, created_at, target, aimed_at)
+      VALUES (@id, @attack, @eps, @steps, @samples, @checkpoint, @earlyExit, @at, @target, @aimedAt)`),
     insertEvaluationExit: db.prepare('INSERT INTO evaluation_exits (evaluation_id, exit, accuracy) VALUES (?, ?, ?)'),
     evaluationsOf: db.prepare('SELECT * FROM evaluations WHERE run_id = ? ORDER BY id'),
     evaluationExits: db.prepare('SELECT accuracy FROM evaluation_exits WHERE evaluation_id = ? ORDER BY exit'),

@@ -202,6 +202,20 @@ describe('exitlab eval / table', () => {
     const show = await cli('runs', 'show', ids.a);
     expect(show.out).toMatch(/evaluation #\d+: BIM-20 ε 8\/255, 8 images, last checkpoint \(epoch 4\), aimed at exit:2: – \d+\.\d%; early exit @0\.01 infeasible @1 –/);
 
+    // The store keeps what each evaluation aimed at, so the app and `runs compare` (which read no
+    // report files) show no number for an exit the attack did not aim at.
+    const store = openStore(home);
+    const bim = store.getRun(ids.a).evaluations.filter((e) => e.attack === 'bim').at(-1)!;
+    store.close();
+    expect([bim.target, bim.aimedAt]).toEqual(['exit:2', [null, 'exit:2']]);
+    // The recorded early-exit point is the budget nearest 0.5: here 0.01, which no exit can meet.
+    expect(bim.earlyExit).toMatchObject({ feasible: false, aimed: false });
+    const compared = JSON.parse((await cli('runs', 'compare', ids.a, ids.b, '--json')).out);
+    const row = compared.robustness.find((x: { runId: string; attack: string; source: string }) => x.runId === ids.a && x.attack === 'bim');
+    expect(row.perExitAcc[0]).toBeNull();
+    expect(row.perExitAcc[1]).toBeTypeOf('number');
+    expect(row.earlyExitAcc).toBeNull();
+
     const out = path.join(home, 'exported');
     const exported = await cli('export', '--run', ids.a, '--format', 'tfjs', '--out', out);
     expect(exported.code).toBe(0);

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import type { EngineEvent } from '../../../src-shared/engine-messages';
 import type { EvaluationReport } from '../../../src-shared/evaluation';
-import { RunFilterSchema, RUN_STATUSES, type RunComparison, type RunDetail, type RunSummary } from '../../../src-shared/runs';
+import { aimedAccuracies, RunFilterSchema, RUN_STATUSES, type RunComparison, type RunDetail, type RunSummary } from '../../../src-shared/runs';
 import { describeZodError, METHODS } from '../../../src-shared/config';
 import { resolveHome } from '../../home';
 import { BundleError, exportBundle, importBundle } from '../../runs/bundle';
@@ -50,7 +50,8 @@ function parse(argv: string[]): { values: Values; positionals: string[] } {
   }
 }
 
-const pct = (v: number | undefined) => (v === undefined ? '   -  ' : `${(100 * v).toFixed(1)}%`.padStart(6));
+/** null: the attack did not aim there (see aimedAccuracies). */
+const pct = (v: number | null | undefined) => (v === undefined || v === null ? '     –' : `${(100 * v).toFixed(1)}%`.padStart(6));
 const secs = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
 
 function table(rows: string[][]): string {
@@ -119,7 +120,11 @@ function printDetail(d: RunDetail, home: string, reports: Reports): void {
   for (const e of d.evaluations) {
     const r = reported.get(e.id);
     if (r) console.log(describeReported(e.id, r.report, r.attack));
-    else console.log(`evaluation #${e.id}: ${e.attack} ε ${e.eps}/255, ${e.steps} steps, ${e.samples} images (${e.checkpoint}): ${e.perExitAcc.map((a) => pct(a).trim()).join(' ')}${e.earlyExit ? `; early exit ${pct(e.earlyExit.accuracy).trim()}` : ''}`);
+    else {
+      const shown = aimedAccuracies(e);
+      const early = e.earlyExit ? `; early exit ${pct(shown.earlyExit).trim()}` : '';
+      console.log(`evaluation #${e.id}: ${e.attack} ε ${e.eps}/255, ${e.steps} steps, ${e.samples} images (${e.checkpoint}): ${shown.perExit.map((a) => pct(a).trim()).join(' ')}${early}`);
+    }
   }
   for (const c of d.checkpoints) console.log(`checkpoint ${c.kind}: epoch ${c.epoch} (${c.path})`);
   for (const a of d.artefacts) console.log(`artefact ${a.kind}: ${a.path}`);

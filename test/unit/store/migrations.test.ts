@@ -33,6 +33,9 @@ const FIXTURES: Record<number, (db: Db) => void> = {
     db.prepare(`INSERT INTO tags VALUES ('old', 'v4')`).run();
     db.prepare(`INSERT INTO notes VALUES ('old', 'written by v4', '2026-01-04T00:00:00Z')`).run();
   },
+  5: (db) => {
+    db.prepare(`UPDATE runs SET name = 'named in v5' WHERE id = 'old'`).run();
+  },
 };
 
 function databaseAt(version: number): string {
@@ -70,11 +73,13 @@ describe('schema migrations', () => {
           return;
         }
         const run = store.getRun('old');
-        expect(run.summary).toMatchObject({ status: 'completed', seconds: 21, epochsDone: 1, name: '', tags: version >= 4 ? ['v4'] : [] });
+        expect(run.summary).toMatchObject({ status: 'completed', seconds: 21, epochsDone: 1, name: version >= 5 ? 'named in v5' : '', tags: version >= 4 ? ['v4'] : [] });
         expect(run.notes).toBe(version >= 4 ? 'written by v4' : '');
         expect(run.epochs).toEqual([{ ...epochMetrics(1), catastrophicOverfitting: { detected: false, exits: [], reason: '' } }]);
         expect(run.dataset?.id).toBe('synthetic');
         expect(run.evaluations.map((e) => e.perExitAcc)).toEqual(version >= 2 ? [[0.1, 0.2, 0.3]] : []);
+        // Older evaluations did not record their target: every exit is shown, as before.
+        expect(run.evaluations.map((e) => [e.target, e.aimedAt])).toEqual(version >= 2 ? [[null, null]] : []);
         expect(run.checkpoints.length).toBe(version >= 3 ? 1 : 0);
         // The migrated database takes writes of the newest version.
         store.tag('old', ['migrated'], ['v4']);
