@@ -33,7 +33,7 @@ type WebGpuBackendClass = new (device: GpuDevice, info: GpuAdapterInfo) => tf.Ke
   readSync(dataId: object): tf.backend_util.BackendValues;
 };
 
-/** Thrown by `openWebGpu` when no adapter can be used; its message becomes the skip reason. */
+/** Thrown by `probeWebGpu` when no adapter can be used; its message becomes the skip reason. */
 export class WebGpuUnavailable extends Error {}
 
 /** A fault the GPU reported; reads fail with it from then on. */
@@ -105,8 +105,12 @@ export function currentWebGpuSession(): WebGpuSession | null {
   return session?.current ?? null;
 }
 
+// A tensor larger than one buffer may be is refused as invalid, not as out of memory; to the user
+// it is the same thing, a batch too large for this GPU.
+const OVER_BUFFER_LIMIT = /exceeds the max (buffer size|storage buffer binding size)/i;
+
 function faultOf(error: GpuError): GpuFaultError {
-  if (error.constructor.name === 'GPUOutOfMemoryError') return new GpuFaultError(`GPU out of memory: ${error.message.split('\n')[0]}`);
+  if (error.constructor.name === 'GPUOutOfMemoryError' || OVER_BUFFER_LIMIT.test(error.message)) return new GpuFaultError(`GPU out of memory: ${error.message.split('\n')[0]}`);
   return new GpuFaultError(`GPU error (${error.constructor.name}): ${error.message.split('\n')[0]}`);
 }
 
