@@ -93,9 +93,16 @@ export class RunService {
     return this.launch(runId, config, false, opts);
   }
 
-  /** Continues a stopped, failed or interrupted run from its last checkpoint. */
-  resume(runId: string, opts: LaunchOptions = {}): ActiveRun {
+  /**
+   * Continues a stopped, failed or interrupted run from its last checkpoint; `workers`, when given,
+   * replaces the number of data-parallel workers it trained with (the run's log says what differs).
+   */
+  resume(runId: string, opts: LaunchOptions & { workers?: number } = {}): ActiveRun {
     const detail = this.store.getRun(runId);
+    const workers = opts.workers ?? detail.config.workers;
+    if (workers !== null && workers > detail.config.batchSize) {
+      throw new RunStateError(`--workers ${workers} is more than the ${detail.config.batchSize} images of a batch of run '${runId}'`);
+    }
     const { status } = detail.summary;
     if (this.live.has(runId)) throw new RunStateError(`run '${runId}' is already running here`);
     if (status === 'completed') throw new RunStateError(`run '${runId}' is completed: there is nothing to resume`);
@@ -106,7 +113,7 @@ export class RunService {
     const checkpoint = path.join(runDirOf(this.home, runId), CHECKPOINT_FILES.last);
     this.store.claim(runId, process.pid);
     // Died before its first checkpoint: nothing to continue from, so it trains from the start.
-    return this.launch(runId, detail.config, fs.existsSync(checkpoint), opts);
+    return this.launch(runId, { ...detail.config, workers }, fs.existsSync(checkpoint), opts);
   }
 
   control(runId: string, command: 'pause' | 'resume' | 'stop'): void {

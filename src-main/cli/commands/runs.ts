@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { EngineEvent } from '../../../src-shared/engine-messages';
 import type { EvaluationReport } from '../../../src-shared/evaluation';
 import { aimedAccuracies, RunFilterSchema, RUN_STATUSES, type RunComparison, type RunDetail, type RunSummary } from '../../../src-shared/runs';
-import { describeZodError, METHODS } from '../../../src-shared/config';
+import { describeZodError, MAX_WORKERS, METHODS } from '../../../src-shared/config';
 import { resolveHome } from '../../home';
 import { BundleError, exportBundle, importBundle } from '../../runs/bundle';
 import { runDirOf, storedPath } from '../../runs/paths';
@@ -21,7 +21,8 @@ const HELP = `usage: exitlab runs <subcommand> [options]
   list [--dataset <id>] [--method <m>] [--status <s>] [--tag <t>] [--limit <n>]
   show <run-id>
   compare <run-id> <run-id> [<run-id> …]     configuration diff, per-exit curves and robustness, time
-  resume <run-id>                            continue a stopped, failed or interrupted run
+  resume <run-id> [--workers <n>]            continue a stopped, failed or interrupted run (with
+                                             another number of data-parallel workers)
   delete <run-id>                            the run's records and folder (checkpoints)
   tag <run-id> <tag>… [--remove <tag>]…      add (and remove) tags
   note <run-id> <text>                       set the run's note ('' clears it)
@@ -36,7 +37,7 @@ common options:
 const OPTIONS = {
   home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
   dataset: { type: 'string' }, method: { type: 'string' }, status: { type: 'string' }, tag: { type: 'string' }, limit: { type: 'string' },
-  remove: { type: 'string', multiple: true }, out: { type: 'string' },
+  remove: { type: 'string', multiple: true }, out: { type: 'string' }, workers: { type: 'string' },
 } as const;
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -48,6 +49,13 @@ function parse(argv: string[]): { values: Values; positionals: string[] } {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+}
+
+function workersOption(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new UsageError(`--workers must be a whole number from 1 to ${MAX_WORKERS}, got '${raw}'`);
+  return n;
 }
 
 /** null: the attack did not aim there (see aimedAccuracies). */
@@ -151,12 +159,12 @@ function one(positionals: string[], what: string): string {
   return positionals[0];
 }
 
-async function resume(service: RunService, runId: string, json: boolean): Promise<number> {
+async function resume(service: RunService, runId: string, json: boolean, workers: number | undefined): Promise<number> {
   // Loaded here: the summary shape is train's, and its module pulls in the engine (tfjs).
   const { summaryOf } = await import('./train');
   const bar = json ? null : new ProgressBar(process.stderr);
   const onEvent = (event: EngineEvent) => (json ? console.log(JSON.stringify(event)) : bar!.onEvent(event));
-  const run = service.resume(runId, { onEvent });
+  const run = service.resume(runId, { onEvent, workers });
   const stop = () => run.send({ type: 'stop' });
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -225,7 +233,7 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       }
       case 'resume':
-        return await resume(service, one(positionals, 'run id'), json);
+        return await resume(service, one(positionals, 'run id'), json, workersOption(values.workers));
       case 'delete': {
         const id = one(positionals, 'run id');
         service.delete(id);
