@@ -6,6 +6,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
 import { TrainConfigSchema } from '../../../src-shared/config';
 import type { BackendReport } from '../../../src-shared/engine-messages';
@@ -37,7 +39,17 @@ const TINY = {
   seed: 1,
 };
 
+/**
+ * A full garbage collection before each sample: without it RSS swings by 150 MiB with the timing
+ * of V8's collections (AutoAttack's batches are large), which hides or fakes a trend.
+ */
+function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+}
+
 function sample(phase: SoakSample['phase'], t0: number): SoakSample {
+  collectGarbage();
   const m = tf.memory();
   return { phase, minutes: (performance.now() - t0) / 60_000, tensors: m.numTensors, tensorBytes: m.numBytes, rssBytes: process.memoryUsage().rss };
 }
