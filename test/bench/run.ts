@@ -1,5 +1,5 @@
 // `npm run bench [-- --json] [--backend wasm] [--batch 64] [--steps 3] [--methods standard,fgsm-me,pgd-10]
-//   [--workers-max N] [--no-pytorch] [--python /usr/bin/python3] [--aa-samples 32] [--aa-train-steps 150] [--eval-samples 0]`
+//   [--workers-max N] [--no-pytorch] [--python /usr/bin/python3] [--aa-samples 16] [--aa-train-steps 150] [--eval-samples 0]`
 //
 // --eval-samples N adds AutoAttack on the untrained reference MSDNet (its worst case: about three
 // minutes per image on one thread), so it is off by default.
@@ -46,7 +46,7 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { json: false, backend: 'wasm', batch: 64, steps: 3, methods: ['standard', 'fgsm-me', 'pgd-10'], evalSamples: 0,
-    workersMax: os.availableParallelism(), pytorch: true, python: PEER_PYTHON, aaSamples: 32, aaTrainSteps: 150 };
+    workersMax: os.availableParallelism(), pytorch: true, python: PEER_PYTHON, aaSamples: 16, aaTrainSteps: 150 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
