@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import type { EngineEvent } from '../../../src-shared/engine-messages';
 import type { EpochMetrics } from '../../../src-shared/metrics';
 import type { DatasetManifest } from '../../../src-shared/datasets';
-import type { TrainConfig } from '../../../src-shared/config';
+import type { BackendName, TrainConfig } from '../../../src-shared/config';
 import type { Split } from '../../datasets/types';
 import { BatchPipeline } from '../../datasets/pipeline';
 import type { MultiExitNet } from '../model/multi-exit';
@@ -47,6 +47,9 @@ export const checkpointPaths = (runDir: string) => ({ last: path.join(runDir, 'l
 
 export class NanLossError extends Error {}
 
+/** Backends whose work a data-parallel worker thread can take: the single-threaded CPU ones. */
+const THREADED_BACKENDS: readonly string[] = ['wasm', 'cpu'];
+
 function heldOut(split: Split, count: number): HeldOut {
   const n = Math.min(count, split.count);
   const x = new Float32Array(n * 3072);
@@ -76,12 +79,18 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
   const replays = createMethod(config).replays ?? 1;
   const train: Split = config.trainSamples ? { ...data.train, count: Math.min(config.trainSamples, data.train.count) } : data.train;
   // A configuration without `workers` (a run created before there were workers, or a caller that
-  // does not resolve it) trains in this thread, as such runs always did.
-  const workers = config.workers ?? 1;
+  // does not resolve it) trains in this thread, as such runs always did. Worker threads share the
+  // CPU: a GPU backend, or tfjs-node with its own thread pool, trains in one replica.
+  const threadedBackend = THREADED_BACKENDS.includes(opts.backend.backend);
+  const workers = threadedBackend ? config.workers ?? 1 : 1;
+  if (!threadedBackend && (config.workers ?? 1) > 1) {
+    emit({ type: 'log', level: 'warn', message: `--workers ${config.workers} ignored: the ${opts.backend.backend} backend trains in one replica (data-parallel workers are for the wasm and cpu backends)` });
+  }
   const netData = netDataOf(data.manifest);
+  // Every worker runs the backend this engine selected, whatever `auto` would find in a thread.
   const group: ReplicaGroup = workers === 1
     ? new LocalGroup(config, netData, eps, alpha, config.seed)
-    : await ThreadGroup.start({ config, data: netData, eps, alpha, workers });
+    : await ThreadGroup.start({ config: { ...config, backend: opts.backend.backend as BackendName }, data: netData, eps, alpha, workers });
   const paths = checkpointPaths(opts.runDir);
   fs.mkdirSync(opts.runDir, { recursive: true });
 

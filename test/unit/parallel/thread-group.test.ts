@@ -9,6 +9,7 @@ import { ThreadGroup } from '../../../src-main/engine/parallel/thread-group';
 import { NotEnoughMemoryError, checkReplicaMemory } from '../../../src-main/engine/parallel/memory';
 import { LocalGroup, type NetData, type ReplicaState, type StepPosition } from '../../../src-main/engine/train/replica';
 import { emptySums } from '../../../src-main/engine/train/epoch-stats';
+import { classifyFailure } from '../../../src-main/engine/process/failure';
 import { TINY_MODEL } from '../../helpers/tiny-net';
 
 const DATA: NetData = { numClasses: 10, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
@@ -141,6 +142,9 @@ describe('the exchange', () => {
   it('refuses to start replicas that do not fit in memory, naming the memory needed', async () => {
     expect(() => checkReplicaMemory(4, 2 ** 30, 3 * 2 ** 30)).toThrow(/need about 4\.0 GiB \(4 × 1\.0 GiB\) and 3\.0 GiB is available/);
     expect(() => checkReplicaMemory(2, 2 ** 30, 3 * 2 ** 30)).not.toThrow();
-    await expect(ThreadGroup.start({ config: config(), data: DATA, eps: EPS, alpha: EPS, workers: 2, availableMemory: 1000 })).rejects.toThrow(NotEnoughMemoryError);
+    const refused = await ThreadGroup.start({ config: config(), data: DATA, eps: EPS, alpha: EPS, workers: 2, availableMemory: 1000 }).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(NotEnoughMemoryError);
+    // The run fails as out of memory, with that message as it is.
+    expect(classifyFailure(refused, 16)).toEqual({ kind: 'out-of-memory', message: (refused as Error).message });
   }, 60_000);
 });
