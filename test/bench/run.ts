@@ -1,5 +1,5 @@
 // `npm run bench [-- --json] [--backend wasm] [--batch 64] [--steps 3] [--methods standard,fgsm-me,pgd-10]
-//   [--workers-max N] [--no-pytorch] [--python /usr/bin/python3] [--aa-samples 16] [--aa-train-steps 150] [--eval-samples 0]`
+//   [--workers-max N] [--no-pytorch] [--python /usr/bin/python3] [--aa-samples 16] [--aa-train-steps 150] [--eval-samples 0] [--soak MINUTES]`
 //
 // --eval-samples N adds AutoAttack on the untrained reference MSDNet (its worst case: about three
 // minutes per image on one thread), so it is off by default.
@@ -24,6 +24,7 @@ import { benchTrainedEvaluation, benchUntrainedEvaluation } from './lib/evaluati
 import { benchScaling, formatScaling } from './lib/scaling';
 import { timeSteps } from './lib/timing';
 import { PEER_PYTHON } from './lib/pytorch-peer';
+import { runSoak } from './lib/soak';
 import { buildMsdnet } from '../../src-main/engine/model/msdnet';
 
 interface Options {
@@ -42,11 +43,13 @@ interface Options {
   /** Test images under AutoAttack on the briefly trained network, and its training steps (0 skips it). */
   aaSamples: number;
   aaTrainSteps: number;
+  /** Minutes of the memory soak (training, then evaluation); when set, the bench runs only that. */
+  soakMinutes: number | null;
 }
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { json: false, backend: 'wasm', batch: 64, steps: 3, methods: ['standard', 'fgsm-me', 'pgd-10'], evalSamples: 0,
-    workersMax: os.availableParallelism(), pytorch: true, python: PEER_PYTHON, aaSamples: 16, aaTrainSteps: 150 };
+    workersMax: os.availableParallelism(), pytorch: true, python: PEER_PYTHON, aaSamples: 16, aaTrainSteps: 150, soakMinutes: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -65,6 +68,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--python') o.python = value();
     else if (a === '--aa-samples') o.aaSamples = nonNegative(a, value());
     else if (a === '--aa-train-steps') o.aaTrainSteps = nonNegative(a, value());
+    else if (a === '--soak') o.soakMinutes = positive(a, value());
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -215,6 +219,11 @@ async function main(): Promise<void> {
   const report = await selectBackend(o.backend as never);
   log(`backend: ${report.backend} (${report.skipped.map((s) => `${s.backend} skipped: ${s.reason}`).join('; ') || 'first choice'})`);
   if (report.adapter) log(`adapter: ${describeBackend(report)}`);
+  if (o.soakMinutes !== null) {
+    const soak = await runSoak(o.soakMinutes, report, log);
+    if (o.json) process.stdout.write(JSON.stringify({ backend: report, soak }) + '\n');
+    return;
+  }
 
   const results: MethodResult[] = [];
   for (const m of o.methods) {
