@@ -11,10 +11,10 @@ import { readDatasetManifest } from '../datasets/catalog';
 import { codeVersion } from '../runs/code-version';
 import type { RunStore } from '../store/run-store';
 import { ExportError, loadRunModel, singleExitModel, type LoadedRunModel } from './model';
-import { rethrowWriteFailure } from '../write-errors';
 import { layersModelToOnnx } from './onnx';
 import { saveLayersModel } from './tfjs';
 import { removeStaleTemps, tempPathFor } from '../temp-files';
+import { rethrowWriteFailure } from '../write-errors';
 
 export { ExportError };
 

@@ -35,6 +35,13 @@ function rng(seed: number): () => number {
   };
 }
 
+/** Outside the data folder, as a user's export folder is (the second start cleans only the data folder). */
+function exportTarget(i: number): string {
+  const parent = path.join(root, `exports-${i}`);
+  fs.mkdirSync(parent, { recursive: true });
+  return path.join(parent, 'model');
+}
+
 function copyHome(name: string): string {
   const home = path.join(root, name);
   fs.cpSync(template, home, { recursive: true });
@@ -103,9 +110,9 @@ const PATHS: WritePath[] = [
   },
   {
     name: 'model export',
-    prepare: (i) => ({ home: copyHome(`export-${i}`), argv: ['export', '--run', runId, '--format', 'onnx', '--out', path.join(root, `export-${i}`, 'model')] }),
+    prepare: (i) => ({ home: copyHome(`export-${i}`), argv: ['export', '--run', runId, '--format', 'onnx', '--out', exportTarget(i)] }),
     check: async (home, i) => {
-      const out = path.join(root, `export-${i}`, 'model');
+      const out = exportTarget(i);
       if (fs.existsSync(out)) {
         const meta = JSON.parse(fs.readFileSync(path.join(out, 'metadata.json'), 'utf8'));
         expect(fs.existsSync(path.join(out, 'model.onnx'))).toBe(true);
@@ -115,7 +122,7 @@ const PATHS: WritePath[] = [
         const again = await exitlab(home, ['export', '--run', runId, '--format', 'onnx', '--out', out]);
         expect(again.code, again.err).toBe(0);
       }
-      expect(temporaries(path.dirname(out))).toEqual([]);
+      expect(temporaries(path.dirname(out)), `leftovers beside ${out}`).toEqual([]);
     },
   },
   {
@@ -206,7 +213,7 @@ describe('SIGKILL on every write path', () => {
           await secondStart(home);
           await writePath.check(home, i);
         } catch (err) {
-          throw new Error(`${label}: ${(err as Error).message}`);
+          throw new Error(`${label}: ${(err as Error).message}`, { cause: err });
         }
       }
       expect(killedAt.length).toBe(KILLS);
