@@ -24,7 +24,7 @@ export interface SoakSlope { tensorsPerMinute: number; tensorMiBPerMinute: numbe
 export interface SoakReport {
   minutes: number;
   samples: SoakSample[];
-  /** Least-squares slopes over each phase's samples after its first fifth (the warm-up). */
+  /** Theil–Sen slopes over each phase's samples after its first fifth (the warm-up). */
   slopes: Record<SoakSample['phase'], SoakSlope | null>;
   flat: boolean;
 }
@@ -54,17 +54,18 @@ function sample(phase: SoakSample['phase'], t0: number): SoakSample {
   return { phase, minutes: (performance.now() - t0) / 60_000, tensors: m.numTensors, tensorBytes: m.numBytes, rssBytes: process.memoryUsage().rss };
 }
 
+/**
+ * Theil–Sen: the median of the slopes between every pair of samples. One RSS spike (a collection
+ * that had not returned its pages yet) tilts a least-squares line; it does not move this median.
+ */
 function slope(xs: number[], ys: number[]): number {
-  const n = xs.length;
-  const mx = xs.reduce((a, v) => a + v, 0) / n;
-  const my = ys.reduce((a, v) => a + v, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i] - mx) * (ys[i] - my);
-    den += (xs[i] - mx) ** 2;
+  const slopes: number[] = [];
+  for (let i = 0; i < xs.length; i++) {
+    for (let j = i + 1; j < xs.length; j++) if (xs[j] !== xs[i]) slopes.push((ys[j] - ys[i]) / (xs[j] - xs[i]));
   }
-  return den > 0 ? num / den : 0;
+  slopes.sort((a, b) => a - b);
+  const mid = slopes.length >> 1;
+  return slopes.length === 0 ? 0 : slopes.length % 2 ? slopes[mid] : (slopes[mid - 1] + slopes[mid]) / 2;
 }
 
 function phaseSlope(samples: SoakSample[]): SoakSlope | null {
