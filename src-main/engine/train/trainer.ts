@@ -84,7 +84,8 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
   const threadedBackend = THREADED_BACKENDS.includes(opts.backend.backend);
   const workers = threadedBackend ? config.workers ?? 1 : 1;
   if (!threadedBackend && (config.workers ?? 1) > 1) {
-    emit({ type: 'log', level: 'warn', message: `--workers ${config.workers} ignored: the ${opts.backend.backend} backend trains in one replica (data-parallel workers are for the wasm and cpu backends)` });
+    // Most such runs never asked for workers (the default is one per core): say it, do not warn.
+    emit({ type: 'log', level: 'info', message: `training in one replica on ${opts.backend.backend}: the run's ${config.workers} data-parallel workers are for the wasm and cpu backends` });
   }
   const netData = netDataOf(data.manifest);
   // Every worker runs the backend this engine selected, whatever `auto` would find in a thread.
