@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src-main/engine/train/checkpoint';
 import { openDataset } from '../../src-main/datasets/catalog';
 import { readBundle } from '../../src-main/runs/bundle';
+import { Rng } from '../../src-main/engine/attacks/rng';
 import { openDatabase } from '../../src-main/store/database';
 import { SCHEMA_VERSION } from '../../src-main/store/migrations';
 import { openStore } from '../../src-main/store/run-store';
@@ -23,17 +24,6 @@ let root: string;
 /** A data folder with the synthetic set drawn and one trained run, copied for every case. */
 let template: string;
 let runId: string;
-
-/** Deterministic delays (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Outside the data folder, as a user's export folder is (the second start cleans only the data folder). */
 function exportTarget(i: number): string {
@@ -200,11 +190,11 @@ describe('SIGKILL on every write path', () => {
       const clean = writePath.prepare(KILLS);
       const full = await exitlab(clean.home, clean.argv);
       expect(full.code, full.err).toBe(0);
-      const random = rng(SEED * 100 + p);
+      const random = new Rng(SEED * 100 + p);
       const killedAt: number[] = [];
       for (let i = 0; i < KILLS; i++) {
         const { home, argv } = writePath.prepare(i);
-        const delay = Math.round(random() * full.ms);
+        const delay = Math.round(random.next() * full.ms);
         const outcome = await exitlab(home, argv, { killAfterMs: delay });
         killedAt.push(delay);
         const label = `${writePath.name}, case ${i}, killed after ${delay} ms (of ${Math.round(full.ms)}; seed ${SEED}) → ${outcome.signal ?? outcome.code}`;

@@ -81,17 +81,20 @@ export function writeCheckpoint<State>(file: string, ckpt: Checkpoint<State>): v
       fs.linkSync(file, previousCheckpoint(file));
     }
     fs.renameSync(tmp, file);
-    syncFolder(path.dirname(file));
+    syncPath(path.dirname(file));
   } catch (err) {
     // The previous checkpoint is untouched: only the temporary goes.
     fs.rmSync(tmp, { force: true });
-    rethrowWriteFailure(err, `checkpoint ${file}`);
+    rethrowWriteFailure(err, `checkpoint ${file}`, file);
   }
 }
 
-/** Makes a rename in `dir` durable: without it a power loss can bring back the old name. */
-export function syncFolder(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
+/**
+ * fsync of a file's data, or of a folder's entries: the latter makes a rename durable, without it
+ * a power loss can bring back the old name.
+ */
+function syncPath(file: string): void {
+  const fd = fs.openSync(file, 'r');
   try {
     fs.fsyncSync(fd);
   } finally {
@@ -104,17 +107,12 @@ export function copyCheckpoint(from: string, to: string): void {
   const tmp = tempPathFor(to);
   try {
     fs.copyFileSync(from, tmp);
-    const fd = fs.openSync(tmp, 'r+');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    syncPath(tmp);
     fs.renameSync(tmp, to);
-    syncFolder(path.dirname(to));
+    syncPath(path.dirname(to));
   } catch (err) {
     fs.rmSync(tmp, { force: true });
-    rethrowWriteFailure(err, `checkpoint ${to}`);
+    rethrowWriteFailure(err, `checkpoint ${to}`, to);
   }
 }
 
