@@ -31,19 +31,20 @@ function freeBytes(file: string): number | null {
 
 /**
  * "cannot write <what>: <reason> (<code>)" for a file-system or SQLite write failure, else null.
- * `target` names what was being written and ends with its path.
+ * `what` names what was being written, with its path; `file` is the path written, where the free
+ * space is looked up.
  */
-export function describeWriteFailure(err: unknown, target: string): string | null {
+export function describeWriteFailure(err: unknown, what: string, file: string): string | null {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return null;
-  if (code in REASONS) return `cannot write ${target}: ${REASONS[code]} (${code})`;
-  const free = code.startsWith('SQLITE_IOERR') ? freeBytes(target.split(' ').pop()!) : null;
-  if (free !== null && free < NEARLY_FULL) return `cannot write ${target}: no space left on the device (${code})`;
+  if (code in REASONS) return `cannot write ${what}: ${REASONS[code]} (${code})`;
+  const free = code.startsWith('SQLITE_IOERR') ? freeBytes(file) : null;
+  if (free !== null && free < NEARLY_FULL) return `cannot write ${what}: no space left on the device (${code})`;
   return null;
 }
 
-/** Rethrows a write failure on `target` as `wrap(message)`; anything else unchanged. */
-export function rethrowWriteFailure(err: unknown, target: string, wrap: (message: string) => Error = (m) => new Error(m)): never {
-  const message = describeWriteFailure(err, target);
+/** Rethrows a write failure as `wrap(message)`; anything else unchanged. */
+export function rethrowWriteFailure(err: unknown, what: string, file: string, wrap: (message: string) => Error = (m) => new Error(m)): never {
+  const message = describeWriteFailure(err, what, file);
   throw message ? wrap(message) : err;
 }

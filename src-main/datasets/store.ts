@@ -108,7 +108,7 @@ export function writeDataset(home: string, draft: ManifestDraft, splits: Record<
       throw err;
     }
   } catch (err) {
-    rethrowWriteFailure(err, `data set '${draft.id}' into ${homePaths(home).datasets}`, (m) => new DatasetError(m));
+    rethrowWriteFailure(err, `data set '${draft.id}' into ${homePaths(home).datasets}`, target, (m) => new DatasetError(m));
   } finally {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -144,7 +144,7 @@ export async function exportRun(home: string, store: RunStore, input: ExportRequ
     return { out: dest, files: [...files, METADATA_FILE], metadata };
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
-    rethrowWriteFailure(err, `the export into ${dest}`, (m) => new ExportError(m));
+    rethrowWriteFailure(err, `the export into ${dest}`, dest, (m) => new ExportError(m));
   } finally {
     loaded.model.dispose();
   }

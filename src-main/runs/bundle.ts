@@ -100,7 +100,7 @@ export function exportBundle(home: string, store: RunStore, runId: string, out: 
     fs.renameSync(tmp, dest);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
-    throw new BundleError(describeWriteFailure(err, dest) ?? `cannot write ${dest}: ${(err as Error).message}`);
+    throw new BundleError(describeWriteFailure(err, dest, dest) ?? `cannot write ${dest}: ${(err as Error).message}`);
   }
   return { file: dest, bytes: packed.byteLength, files: names.length };
 }
@@ -166,7 +166,7 @@ export function importBundle(home: string, store: RunStore, file: string): { run
     fs.renameSync(tmp, dir);
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
-    throw new BundleError(describeWriteFailure(err, `the run's files into ${dir}`) ?? `cannot write the run's files into ${dir}: ${(err as Error).message}`);
+    throw new BundleError(describeWriteFailure(err, `the run's files into ${dir}`, dir) ?? `cannot write the run's files into ${dir}: ${(err as Error).message}`);
   }
   try {
     store.importRun(header.run);

@@ -230,7 +230,7 @@ export function recordEvaluation(home: string, store: RunStore, report: Evaluati
     fs.renameSync(tmp, file);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
-    rethrowWriteFailure(err, `the evaluation report ${file}`);
+    rethrowWriteFailure(err, `the evaluation report ${file}`, file);
   }
   let ids: number[];
   try {

@@ -62,7 +62,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   } catch (err) {
     db.close();
     if (err instanceof StoreError) throw err;
-    throw new StoreError(describeWriteFailure(err, `the run database ${file}`) ?? `cannot use the run database ${file}: ${(err as Error).message}`);
+    throw new StoreError(describeWriteFailure(err, `the run database ${file}`, file) ?? `cannot use the run database ${file}: ${(err as Error).message}`);
   }
   return db;
 }

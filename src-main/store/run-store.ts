@@ -133,7 +133,7 @@ export class RunStore {
       return this.db.transaction(body).immediate();
     } catch (err) {
       // SQLite rolled the transaction back: the database is as it was before the call.
-      return rethrowWriteFailure(err, `the run database ${this.db.name}`, (m) => new StoreError(m));
+      return rethrowWriteFailure(err, `the run database ${this.db.name}`, this.db.name, (m) => new StoreError(m));
     }
   }
 
