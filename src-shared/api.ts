@@ -152,7 +152,6 @@ export const API_METHODS = {
 } as const;
 
 export type ApiMethod = keyof typeof API_METHODS;
-export const API_METHOD_NAMES = Object.keys(API_METHODS) as ApiMethod[];
 export type ApiRequest<M extends ApiMethod> = z.infer<(typeof API_METHODS)[M]['request']>;
 /** What a caller may send: defaults may be left out. */
 export type ApiRequestInput<M extends ApiMethod> = z.input<(typeof API_METHODS)[M]['request']>;
@@ -170,7 +169,6 @@ export const API_EVENTS = {
 } as const;
 
 export type ApiEvent = keyof typeof API_EVENTS;
-export const API_EVENT_NAMES = Object.keys(API_EVENTS) as ApiEvent[];
 export type ApiEventPayload<E extends ApiEvent> = z.infer<(typeof API_EVENTS)[E]>;
 
 /** How every call is answered on both transports: errors travel as data with a readable message. */

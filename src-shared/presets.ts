@@ -5,6 +5,17 @@
 import { z } from 'zod';
 import { TrainConfigSchema, type TrainConfigInput } from './config';
 
+/**
+ * The paper's λ rule. Its one published setting, for a 7-exit CIFAR MSDNet, is
+ * [0.1, 0.1, 0.1, 0.15, 0.15, 0.15, 0.15]: shallow exits lighter, deep exits heavier. Other exit
+ * counts keep that shape, the shallow 3/7 of the exits at 0.1. It is also fgsm-me's default λ.
+ */
+export function paperLambda(exitCount: number): number[] {
+  if (exitCount === 1) return [0.15];
+  const shallow = Math.round((3 / 7) * exitCount);
+  return Array.from({ length: exitCount }, (_, i) => (i < shallow ? 0.1 : 0.15));
+}
+
 export const PRESET_IDS = ['paper-cifar10', 'paper-cifar100'] as const;
 export const PresetIdSchema = z.enum(PRESET_IDS);
 export type PresetId = z.infer<typeof PresetIdSchema>;
@@ -35,7 +46,7 @@ export const PRESETS: Record<PresetId, Preset> = {
     id: 'paper-cifar10',
     label: 'Paper · CIFAR-10',
     summary: "the paper's CIFAR-10 setup: fgsm-me on a 5-block MSDNet, ε = 8/255, 100 epochs",
-    config: { ...PAPER_TRAINING, model: { blocks: 5 }, lambda: [0.1, 0.1, 0.15, 0.15, 0.15] },
+    config: { ...PAPER_TRAINING, model: { blocks: 5 }, lambda: paperLambda(5) },
     ourChoices: [
       {
         field: 'lambda',
@@ -51,7 +62,7 @@ export const PRESETS: Record<PresetId, Preset> = {
     id: 'paper-cifar100',
     label: 'Paper · CIFAR-100',
     summary: "the paper's CIFAR-100 setup: fgsm-me on a 7-block MSDNet with its published λ, ε = 8/255, 100 epochs",
-    config: { ...PAPER_TRAINING, model: { blocks: 7 }, lambda: [0.1, 0.1, 0.1, 0.15, 0.15, 0.15, 0.15] },
+    config: { ...PAPER_TRAINING, model: { blocks: 7 }, lambda: paperLambda(7) },
     ourChoices: [
       { field: 'lr', note: SCHEDULE_NOTE },
       { field: 'batchSize', note: UNPUBLISHED_NOTE },

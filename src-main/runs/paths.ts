@@ -7,8 +7,7 @@ export const runDirOf = (home: string, runId: string) => path.join(homePaths(hom
 /** Folder of a run's evaluation reports. */
 export const REPORTS_DIR = 'evaluations';
 
-/** The trainer's checkpoint files in a run folder (engine/train/trainer.ts `checkpointPaths`). */
-export const CHECKPOINT_FILES = { last: 'last.ckpt', best: 'best.ckpt' } as const;
+export { CHECKPOINT_FILES } from '../engine/train/checkpoint';
 
 /** A path as stored: relative to the run folder when inside it, else absolute. */
 export function storedPath(runDir: string, file: string): string {

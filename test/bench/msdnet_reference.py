@@ -177,7 +177,7 @@ class MSDNet(nn.Module):
 
 
 def paper_lambda(exit_count):
-    """ExitLab's paperLambda (src-main/engine/train/schedules.ts)."""
+    """ExitLab's paperLambda (src-shared/presets.ts)."""
     if exit_count == 1:
         return [0.15]
     shallow = round(3 / 7 * exit_count)

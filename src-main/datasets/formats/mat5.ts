@@ -199,4 +199,3 @@ export function matBytes(v: MatVariable): Uint8Array {
   return out;
 }
 
-export const MAT_TYPES = MI;

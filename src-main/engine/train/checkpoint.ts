@@ -18,6 +18,9 @@ const DIGEST_BYTES = 32;
 
 export class CheckpointCorruptError extends Error {}
 
+/** A run folder's checkpoint files: the latest epoch, and the best by held-out robust accuracy. */
+export const CHECKPOINT_FILES = { last: 'last.ckpt', best: 'best.ckpt' } as const;
+
 export const previousCheckpoint = (file: string) => `${file}.prev`;
 
 export interface CheckpointTensor {

@@ -2,7 +2,7 @@
 // cross-field checks done, so the engine never starts work on an inconsistent configuration.
 import { trainConfigProblem, type TrainConfig } from '../../../src-shared/config';
 import { TRAINING_METHODS } from './methods';
-import { paperLambda } from './schedules';
+import { paperLambda } from '../../../src-shared/presets';
 
 export interface ResolvedRun {
   config: TrainConfig;

@@ -18,13 +18,3 @@ export function lambdaAt(lambda: number[], epoch: number, warmupEpochs: number):
   const scale = warmupEpochs > 0 ? Math.min(1, epoch / warmupEpochs) : 1;
   return lambda.map((l) => l * scale);
 }
-
-/**
- * The paper's λ setting for a 7-exit CIFAR MSDNet is [0.1, 0.1, 0.1, 0.15, 0.15, 0.15, 0.15]:
- * shallow exits lighter, deep exits heavier. Other exit counts keep that shape.
- */
-export function paperLambda(exitCount: number): number[] {
-  if (exitCount === 1) return [0.15];
-  const shallow = Math.round((3 / 7) * exitCount);
-  return Array.from({ length: exitCount }, (_, i) => (i < shallow ? 0.1 : 0.15));
-}

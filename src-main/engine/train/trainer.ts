@@ -16,7 +16,7 @@ import { lambdaAt, learningRate } from './schedules';
 import { mixSeed } from './seeds';
 import { emptyEpochSums, rates, type EpochSums } from './epoch-stats';
 import { detectOverfitting, initialOverfitState, type HeldOut, type OverfitState } from './monitor';
-import { copyCheckpoint, readResumeCheckpoint, writeCheckpoint } from './checkpoint';
+import { CHECKPOINT_FILES, copyCheckpoint, readResumeCheckpoint, writeCheckpoint } from './checkpoint';
 import { buildNetFrom, LocalGroup, netDataOf, type ReplicaGroup } from './replica';
 import type { RunControl } from './run-control';
 
@@ -43,7 +43,7 @@ const PROBE_SIZE = 64;
 /** Clean training accuracy is measured on every CLEAN_EVERY-th batch (one extra forward pass). */
 const CLEAN_EVERY = 4;
 
-export const checkpointPaths = (runDir: string) => ({ last: path.join(runDir, 'last.ckpt'), best: path.join(runDir, 'best.ckpt') });
+export const checkpointPaths = (runDir: string) => ({ last: path.join(runDir, CHECKPOINT_FILES.last), best: path.join(runDir, CHECKPOINT_FILES.best) });
 
 export class NanLossError extends Error {}
 

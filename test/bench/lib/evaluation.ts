@@ -19,7 +19,7 @@ import type { ExitTarget, MultiExitNet } from '../../../src-main/engine/model/mu
 import { buildMsdnet } from '../../../src-main/engine/model/msdnet';
 import { createMethod } from '../../../src-main/engine/train/methods';
 import { SgdMomentum } from '../../../src-main/engine/train/optimizer';
-import { paperLambda } from '../../../src-main/engine/train/schedules';
+import { paperLambda } from '../../../src-shared/presets';
 import { trainStep } from '../../../src-main/engine/train/step';
 import { REFERENCE_MODEL } from './training-step';
 import { repoRoot } from './paths';

@@ -7,7 +7,7 @@ import type { MultiExitNet } from '../../../src-main/engine/model/multi-exit';
 import { createMethod } from '../../../src-main/engine/train/methods';
 import type { StepContext, TrainingMethod } from '../../../src-main/engine/train/methods/types';
 import { trainStep } from '../../../src-main/engine/train/step';
-import { paperLambda } from '../../../src-main/engine/train/schedules';
+import { paperLambda } from '../../../src-shared/presets';
 import { SgdMomentum } from '../../../src-main/engine/train/optimizer';
 
 /** `standard`, `fgsm-me`, … (the engine's methods with the configuration's default parameters), or `pgd-<k>` for PGD-AT with k steps. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LrSchedule } from '../../../src-shared/config';
-import { lambdaAt, learningRate, paperLambda } from '../../../src-main/engine/train/schedules';
+import { lambdaAt, learningRate } from '../../../src-main/engine/train/schedules';
+import { paperLambda } from '../../../src-shared/presets';
 import { detectOverfitting, initialOverfitState } from '../../../src-main/engine/train/monitor';
 import { mixSeed } from '../../../src-main/engine/train/seeds';
 
