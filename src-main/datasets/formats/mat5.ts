@@ -198,4 +198,3 @@ export function matBytes(v: MatVariable): Uint8Array {
   }
   return out;
 }
-
