@@ -10,6 +10,7 @@ export function resolveHome(flag?: string): string {
 export const homePaths = (home: string) => ({
   datasets: path.join(home, 'datasets'),
   runs: path.join(home, 'runs'),
+  studies: path.join(home, 'studies'),
   database: path.join(home, 'exitlab.db'),
   tmp: path.join(home, 'tmp'),
 });

@@ -6,11 +6,25 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { homePaths } from './home';
 import { isProcessAlive } from './pids';
+import { rethrowWriteFailure } from './write-errors';
 
 const TEMP = /\.tmp-(\d+)(?:-[0-9a-f]+)?$/;
 
 /** A temporary name for `target`, in the same folder (so the final rename stays on one file system). */
 export const tempPathFor = (target: string): string => `${target}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+
+/** Writes `file` whole or not at all (a temporary beside it, renamed into place); `what` names it in errors. */
+export function writeFileAtomically(file: string, data: string | Uint8Array, what: string): void {
+  const tmp = tempPathFor(file);
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    rethrowWriteFailure(err, `${what} ${file}`, file);
+  }
+}
 
 /** A temporary path under the data folder's tmp/ (created), labelled for whoever reads a listing. */
 export function tempPathInHome(home: string, label: string): string {

@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   export: () => import('./commands/export'),
   eval: () => import('./commands/eval'),
   table: () => import('./commands/table'),
+  study: () => import('./commands/study'),
 };
 
 function usage(): string {

@@ -1,0 +1,59 @@
+// `study report`: the study's report folder, written whole or not at all: the results table
+// (Markdown, with the paper's rows labelled), report.json (every number behind it), and the figures.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { StudyCell, StudyRecipe } from '../../src-shared/study';
+import type { RunStore } from '../store/run-store';
+import { tempPathFor } from '../temp-files';
+import { rethrowWriteFailure } from '../write-errors';
+import { studyReportDirOf } from './study-folder';
+import { studyStatus, trainingSeconds } from './study-status';
+import { studyTable, studyTableMarkdown, type StudyTable } from './study-table';
+
+export interface WrittenStudyReport {
+  dir: string;
+  table: StudyTable;
+  files: string[];
+}
+
+/** Writes the report into a temporary folder beside `dir` and swaps it in, so a reader never sees half of one. */
+function replaceFolder(dir: string, write: (tmp: string) => void): void {
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const tmp = tempPathFor(dir);
+  const old = tempPathFor(`${dir}-old`);
+  try {
+    fs.mkdirSync(tmp);
+    write(tmp);
+    if (fs.existsSync(dir)) fs.renameSync(dir, old);
+    fs.renameSync(tmp, dir);
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    if (!fs.existsSync(dir) && fs.existsSync(old)) fs.renameSync(old, dir);
+    rethrowWriteFailure(err, `the study report ${dir}`, dir);
+  }
+  fs.rmSync(old, { recursive: true, force: true });
+}
+
+export function writeStudyReport(home: string, store: RunStore, recipe: StudyRecipe, cells: StudyCell[], out = studyReportDirOf(home, recipe.name)): WrittenStudyReport {
+  const statuses = studyStatus(home, store, recipe, cells);
+  const table = studyTable(recipe, statuses);
+  const title = `# Study ${recipe.name}\n\n${recipe.description ? `${recipe.description}\n\n` : ''}`;
+  const json = {
+    study: recipe.name,
+    createdAt: new Date().toISOString(),
+    recipe,
+    runs: statuses.map((s) => ({
+      key: s.cell.key, label: s.cell.label, seed: s.cell.seed, runId: s.runId, state: s.state,
+      epochsDone: s.detail?.summary.epochsDone ?? 0, epochs: s.cell.config.epochs, trainingSeconds: trainingSeconds(s.detail),
+      overfitEpochs: s.detail?.epochs.filter((e) => e.catastrophicOverfitting.detected).map((e) => e.epoch) ?? [],
+    })),
+    table: table.measured,
+    notes: table.notes,
+  };
+  const files = ['table.md', 'report.json'];
+  replaceFolder(out, (tmp) => {
+    fs.writeFileSync(path.join(tmp, 'table.md'), title + studyTableMarkdown(table));
+    fs.writeFileSync(path.join(tmp, 'report.json'), JSON.stringify(json, null, 2) + '\n');
+  });
+  return { dir: out, table, files: files.map((f) => path.join(out, f)) };
+}
