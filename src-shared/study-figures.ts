@@ -20,7 +20,7 @@ export interface StudyRunFigureInput {
 /** `label`: a name written beside the point (a scatter of runs says which run a point is). */
 export interface FigurePoint { x: number; y: number; label?: string }
 
-export interface FigureSeries { label: string; color: string; dashed?: boolean; points: FigurePoint[] }
+export interface FigureSeries { label: string; color: string; points: FigurePoint[] }
 
 export interface FigurePanel {
   title: string;
