@@ -112,6 +112,17 @@ export const AttackResultSchema = z.object({
 });
 export type AttackResult = z.infer<typeof AttackResultSchema>;
 
+/**
+ * The target an attack aimed at for exit e (0-based), or null where that exit's number is only an
+ * upper bound. Reports before `aimedAt` aimed every exit at the report's target, unless exit:N.
+ */
+export function aimOf(a: AttackResult, e: number, reportTarget: string | undefined): string | null {
+  if (a.aimedAt?.length) return a.aimedAt[e] ?? null;
+  if (a.attack === 'clean' || !reportTarget) return 'none';
+  const m = /^exit:(\d+)$/.exec(reportTarget);
+  return m && Number(m[1]) !== e + 1 ? null : reportTarget;
+}
+
 export const BudgetSchema = z.object({
   fraction: z.number().positive(),
   budgetMacs: z.number().nonnegative(),

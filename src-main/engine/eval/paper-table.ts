@@ -3,7 +3,7 @@
 // shows is the view: the last exit, one exit, or the early-exit model at a budget. A cell stays
 // empty where the report's number is no answer for the view: an attack that did not aim at the
 // viewed classifier, or an infeasible budget.
-import { EVAL_ATTACKS, PaperTableSchema, type EvalAttack, type EvaluationReport, type PaperTable } from '../../../src-shared/evaluation';
+import { EVAL_ATTACKS, PaperTableSchema, aimOf, type EvalAttack, type EvaluationReport, type PaperTable } from '../../../src-shared/evaluation';
 import type { RunDetail } from '../../../src-shared/runs';
 import { attackNamed } from './attack-specs';
 
@@ -22,14 +22,6 @@ export const describeView = (v: TableView): string =>
   v.kind === 'last' ? 'last exit' : v.kind === 'exit' ? `exit ${v.exit}` : `early-exit model at budget ${v.fraction} of the full cost`;
 
 type Result = EvaluationReport['attacks'][number];
-
-/** The target an attack aimed at for exit e (reports before `aimedAt` aimed every exit at the report's target, unless exit:N). */
-function aimOf(a: Result, e: number, reportTarget: string | undefined): string | null {
-  if (a.aimedAt?.length) return a.aimedAt[e] ?? null;
-  if (a.attack === 'clean' || !reportTarget) return 'none';
-  const m = /^exit:(\d+)$/.exec(reportTarget);
-  return m && Number(m[1]) !== e + 1 ? null : reportTarget;
-}
 
 /** The accuracy a view reads from one attack's result, or why there is none. */
 function cell(a: Result, view: TableView, reportTarget: string | undefined): { value: number | null; note?: string } {
