@@ -6,8 +6,7 @@ import * as path from 'node:path';
 import { createCanvas, SvgExportFlag } from '@napi-rs/canvas';
 import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, Ticks, Title, type ChartConfiguration, type ChartItem, type Plugin, type Scale, type Tick } from 'chart.js';
 import type { FigurePanel, FigureSeries, FigureSpec } from '../../src-shared/study-figures';
-import { tempPathFor } from '../temp-files';
-import { rethrowWriteFailure } from '../write-errors';
+import { writeFileAtomically } from '../temp-files';
 import { escapeXml } from './escape';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Title);
@@ -71,22 +70,12 @@ export function writeFigureFiles(dir: string, specs: FigureSpec[]): RenderedFigu
     const svg = renderFigureSvg(spec);
     const pngPath = path.join(dir, `${spec.id}.png`);
     const svgPath = path.join(dir, `${spec.id}.svg`);
-    writeAtomically(pngPath, renderFigurePng(spec));
-    writeAtomically(svgPath, svg);
+    writeFileAtomically(pngPath, renderFigurePng(spec), 'the figure');
+    writeFileAtomically(svgPath, svg, 'the figure');
     return { spec, svg, pngPath, svgPath };
   });
 }
 
-function writeAtomically(file: string, data: Buffer | string): void {
-  const tmp = tempPathFor(file);
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    rethrowWriteFailure(err, `the figure ${file}`, file);
-  }
-}
 
 function layout(spec: FigureSpec): { columns: number; width: number; height: number } {
   const columns = Math.max(1, Math.min(COLUMNS, spec.panels.length));

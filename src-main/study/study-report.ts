@@ -6,6 +6,9 @@ import type { StudyCell, StudyRecipe } from '../../src-shared/study';
 import type { RunStore } from '../store/run-store';
 import { tempPathFor } from '../temp-files';
 import { rethrowWriteFailure } from '../write-errors';
+import { studyFigures } from '../../src-shared/study-figures';
+import { renderStudyHtml } from '../report/html-report';
+import { writeFigureFiles } from '../report/render-figure';
 import { studyReportDirOf } from './study-folder';
 import { studyStatus, trainingSeconds } from './study-status';
 import { studyTable, studyTableMarkdown, type StudyTable } from './study-table';
@@ -50,10 +53,22 @@ export function writeStudyReport(home: string, store: RunStore, recipe: StudyRec
     table: table.measured,
     notes: table.notes,
   };
-  const files = ['table.md', 'report.json'];
+  const specs = studyFigures(statuses.filter((s) => s.detail).map((s) => ({
+    label: `${s.cell.label} · seed ${s.cell.seed}`, method: s.cell.config.method, epochs: s.detail!.epochs, trainSeconds: trainingSeconds(s.detail), evaluation: s.report,
+  })));
+  const files = ['index.html', 'table.md', 'report.json', ...specs.flatMap((f) => [`figures/${f.id}.png`, `figures/${f.id}.svg`])];
   replaceFolder(out, (tmp) => {
+    const figures = writeFigureFiles(path.join(tmp, 'figures'), specs);
     fs.writeFileSync(path.join(tmp, 'table.md'), title + studyTableMarkdown(table));
     fs.writeFileSync(path.join(tmp, 'report.json'), JSON.stringify(json, null, 2) + '\n');
+    fs.writeFileSync(path.join(tmp, 'index.html'), renderStudyHtml({
+      name: `Study ${recipe.name}`,
+      description: recipe.description || `${cells.length} run(s) on '${recipe.dataset}'`,
+      results: { header: table.header, rows: table.rows },
+      runs: statuses.map((s) => ({ label: `${s.cell.label} · seed ${s.cell.seed}`, status: s.state, epochs: s.detail?.summary.epochsDone ?? 0, trainSeconds: trainingSeconds(s.detail) })),
+      notes: table.notes,
+      figures,
+    }));
   });
   return { dir: out, table, files: files.map((f) => path.join(out, f)) };
 }

@@ -13,7 +13,7 @@ import { resolveHome } from '../../home';
 import { RunService } from '../../runs/service';
 import { EvaluationError } from '../../runs/evaluate-run';
 import { runStudy, type StudyProgress } from '../../study/run-study';
-import { StudyError, listStudies, readStoredRecipe } from '../../study/study-folder';
+import { StudyError, listStudies, readStoredRecipe, studyDirOf } from '../../study/study-folder';
 import { writeStudyReport } from '../../study/study-report';
 import { studyStatus, trainingSeconds } from '../../study/study-status';
 import { duration } from '../../engine/eval/paper-table';
@@ -159,7 +159,7 @@ async function runCommand(home: string, arg: string | undefined, v: Values): Pro
   };
   let lastEval = '';
   try {
-    console.error(`study ${recipe.name}: ${cells.length} run(s) on '${recipe.dataset}', ${cells[0].config.epochs} epoch(s) each; folder ${home}/studies/${recipe.name}`);
+    process.stderr.write(`study ${recipe.name}: ${cells.length} run(s) on '${recipe.dataset}', ${cells[0].config.epochs} epoch(s) each; folder ${studyDirOf(home, recipe.name)}\n`);
     const queue = runStudy(service, recipe, cells, {
       onCell: say,
       onEngineEvent: (_, e) => bar?.onEvent(e),
@@ -186,7 +186,7 @@ async function runCommand(home: string, arg: string | undefined, v: Values): Pro
       else console.log(`report: ${written.dir}`);
     }
     for (const f of result.failed) console.error(`study ${recipe.name}: ${f.key} (run ${f.runId}) failed: ${f.message}`);
-    if (result.stopped) console.error(`study ${recipe.name} stopped; \`exitlab study run ${recipe.name}\` continues it`);
+    if (result.stopped) process.stderr.write(`study ${recipe.name} stopped; \`exitlab study run ${recipe.name}\` continues it\n`);
     return result.stopped ? 130 : result.failed.length ? 1 : 0;
   } catch (err) {
     throw commandFailure(err, [StudyError, EvaluationError]);
