@@ -9,6 +9,7 @@ import { DatasetManifestSchema } from './datasets';
 import { EngineEventSchema, ModelSummarySchema, BackendReportSchema } from './engine-messages';
 import { EpochMetricsSchema } from './metrics';
 import { EvalAttackSchema, EvalTargetSchema } from './evaluation';
+import { StudyNameSchema, StudySummarySchema, StudyViewSchema } from './study';
 import {
   CheckpointKindSchema, DEFAULT_CHECKPOINT, EvaluationSchema, RunComparisonSchema, RunDetailSchema, RunFilterSchema, ExportRequestSchema, RunIdSchema, RunNameSchema, RunStatusSchema, RunSummarySchema, TagSchema,
   type Evaluation, type RunComparison, type RunDetail, type RunFilter, type RunStatus, type RunSummary,
@@ -146,6 +147,13 @@ export const API_METHODS = {
     /** The evaluation records written (one per attack). */
     response: z.array(EvaluationSchema),
   },
+
+  /** The studies of the data folder (`exitlab study run` starts them). */
+  'studies.list': { request: Empty, response: z.array(StudySummarySchema) },
+  /** One study: its runs' states, the results table with the paper's rows, and the figures. */
+  'studies.get': { request: z.object({ name: StudyNameSchema }), response: StudyViewSchema },
+  /** (Re)writes the study's report folder (HTML, Markdown, JSON, PNG and SVG figures). */
+  'studies.report': { request: z.object({ name: StudyNameSchema }), response: z.object({ dir: z.string(), files: z.array(z.string()) }) },
 
   /** Exports a run's network (whole, or one 1-based exit) into a new folder, with its metadata. */
   'export.model': { request: ExportRequestSchema.extend({ jobId: JobId }), response: ExportResultSchema },

@@ -2,6 +2,7 @@
 // (their per-epoch metrics and evaluation reports). Drawing is someone else's job (chart.js in the
 // app, and in src-main/report for the PNG and SVG files), so that both show the same numbers.
 // Accuracies stay fractions here; a panel marked `percent` is shown in %.
+import { z } from 'zod';
 import { exitColor, attackColor } from './colors';
 import { EVAL_ATTACKS, aimOf, type EvalAttack, type EvaluationReport } from './evaluation';
 import type { EpochMetrics, ExitEpochMetrics } from './metrics';
@@ -18,20 +19,24 @@ export interface StudyRunFigureInput {
 }
 
 /** `label`: a name written beside the point (a scatter of runs says which run a point is). */
-export interface FigurePoint { x: number; y: number; label?: string }
+export const FigurePointSchema = z.object({ x: z.number(), y: z.number(), label: z.string().optional() });
+export type FigurePoint = z.infer<typeof FigurePointSchema>;
 
-export interface FigureSeries { label: string; color: string; points: FigurePoint[] }
+export const FigureSeriesSchema = z.object({ label: z.string(), color: z.string(), points: z.array(FigurePointSchema) });
+export type FigureSeries = z.infer<typeof FigureSeriesSchema>;
 
-export interface FigurePanel {
-  title: string;
-  xLabel: string;
-  yLabel: string;
-  percent: boolean;
-  kind: 'line' | 'scatter';
-  series: FigureSeries[];
-}
+export const FigurePanelSchema = z.object({
+  title: z.string(),
+  xLabel: z.string(),
+  yLabel: z.string(),
+  percent: z.boolean(),
+  kind: z.enum(['line', 'scatter']),
+  series: z.array(FigureSeriesSchema),
+});
+export type FigurePanel = z.infer<typeof FigurePanelSchema>;
 
-export interface FigureSpec { id: string; title: string; caption: string; panels: FigurePanel[] }
+export const FigureSpecSchema = z.object({ id: z.string(), title: z.string(), caption: z.string(), panels: z.array(FigurePanelSchema) });
+export type FigureSpec = z.infer<typeof FigureSpecSchema>;
 
 export function studyFigures(runs: StudyRunFigureInput[]): FigureSpec[] {
   const figures = [

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { MethodSchema, TrainConfigSchema, describeZodError, trainConfigProblem, type TrainConfig } from './config';
 import { EvalRequestSchema, PAPER_ATTACKS } from './evaluation';
 import { PresetIdSchema, paperLambda, withPreset } from './presets';
+import { FigureSpecSchema } from './study-figures';
 
 /** A study's name is its folder name: letters, digits, dot, dash and underscore. */
 export const StudyNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a study name is 1-64 letters, digits, ".", "-" or "_", starting with a letter or digit');
@@ -152,3 +153,35 @@ export type StudyState = z.infer<typeof StudyStateSchema>;
 /** Where a grid cell stands, as `study status` and the report show it. */
 export const STUDY_CELL_STATES = ['pending', 'training', 'paused', 'stopped', 'failed', 'interrupted', 'trained', 'evaluated'] as const;
 export type StudyCellState = (typeof STUDY_CELL_STATES)[number];
+
+/** A study as the app's Study view shows it: its runs' states, the results table and the figures. */
+export const StudyCellViewSchema = z.object({
+  key: z.string(),
+  label: z.string(),
+  seed: z.number().int(),
+  method: MethodSchema,
+  runId: z.string().nullable(),
+  state: z.enum(STUDY_CELL_STATES),
+  epochsDone: z.number().int().nonnegative(),
+  epochs: z.number().int().positive(),
+  trainingSeconds: z.number().nonnegative().nullable(),
+});
+
+export const StudyViewSchema = z.object({
+  recipe: StudyRecipeSchema,
+  cells: z.array(StudyCellViewSchema),
+  /** Cells already formatted; `paper` rows are the paper's published numbers, not measured here. */
+  table: z.object({ header: z.array(z.string()), rows: z.array(z.object({ cells: z.array(z.string()), source: z.enum(['measured', 'paper']) })) }),
+  notes: z.array(z.string()),
+  figures: z.array(FigureSpecSchema),
+});
+export type StudyView = z.infer<typeof StudyViewSchema>;
+
+export const StudySummarySchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  dataset: z.string(),
+  runs: z.number().int().nonnegative(),
+  evaluated: z.number().int().nonnegative(),
+});
+export type StudySummary = z.infer<typeof StudySummarySchema>;

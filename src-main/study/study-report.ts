@@ -6,12 +6,11 @@ import type { StudyCell, StudyRecipe } from '../../src-shared/study';
 import type { RunStore } from '../store/run-store';
 import { tempPathFor } from '../temp-files';
 import { rethrowWriteFailure } from '../write-errors';
-import { studyFigures } from '../../src-shared/study-figures';
 import { renderStudyHtml } from '../report/html-report';
 import { writeFigureFiles } from '../report/render-figure';
 import { studyReportDirOf } from './study-folder';
-import { studyStatus, trainingSeconds } from './study-status';
-import { studyTable, studyTableMarkdown, type StudyTable } from './study-table';
+import { studyTableMarkdown, type StudyTable } from './study-table';
+import { studyView } from './study-view';
 
 export interface WrittenStudyReport {
   dir: string;
@@ -38,35 +37,27 @@ function replaceFolder(dir: string, write: (tmp: string) => void): void {
 }
 
 export function writeStudyReport(home: string, store: RunStore, recipe: StudyRecipe, cells: StudyCell[], out = studyReportDirOf(home, recipe.name)): WrittenStudyReport {
-  const statuses = studyStatus(home, store, recipe, cells);
-  const table = studyTable(recipe, statuses);
+  const { view, statuses, table } = studyView(home, store, recipe, cells);
   const title = `# Study ${recipe.name}\n\n${recipe.description ? `${recipe.description}\n\n` : ''}`;
   const json = {
     study: recipe.name,
     createdAt: new Date().toISOString(),
     recipe,
-    runs: statuses.map((s) => ({
-      key: s.cell.key, label: s.cell.label, seed: s.cell.seed, runId: s.runId, state: s.state,
-      epochsDone: s.detail?.summary.epochsDone ?? 0, epochs: s.cell.config.epochs, trainingSeconds: trainingSeconds(s.detail),
-      overfitEpochs: s.detail?.epochs.filter((e) => e.catastrophicOverfitting.detected).map((e) => e.epoch) ?? [],
-    })),
+    runs: view.cells.map((c, i) => ({ ...c, overfitEpochs: statuses[i].detail?.epochs.filter((e) => e.catastrophicOverfitting.detected).map((e) => e.epoch) ?? [] })),
     table: table.measured,
     notes: table.notes,
   };
-  const specs = studyFigures(statuses.filter((s) => s.detail).map((s) => ({
-    label: `${s.cell.label} · seed ${s.cell.seed}`, method: s.cell.config.method, epochs: s.detail!.epochs, trainSeconds: trainingSeconds(s.detail), evaluation: s.report,
-  })));
-  const files = ['index.html', 'table.md', 'report.json', ...specs.flatMap((f) => [`figures/${f.id}.png`, `figures/${f.id}.svg`])];
+  const files = ['index.html', 'table.md', 'report.json', ...view.figures.flatMap((f) => [`figures/${f.id}.png`, `figures/${f.id}.svg`])];
   replaceFolder(out, (tmp) => {
-    const figures = writeFigureFiles(path.join(tmp, 'figures'), specs);
+    const figures = writeFigureFiles(path.join(tmp, 'figures'), view.figures);
     fs.writeFileSync(path.join(tmp, 'table.md'), title + studyTableMarkdown(table));
     fs.writeFileSync(path.join(tmp, 'report.json'), JSON.stringify(json, null, 2) + '\n');
     fs.writeFileSync(path.join(tmp, 'index.html'), renderStudyHtml({
       name: `Study ${recipe.name}`,
       description: recipe.description || `${cells.length} run(s) on '${recipe.dataset}'`,
-      results: { header: table.header, rows: table.rows },
-      runs: statuses.map((s) => ({ label: `${s.cell.label} · seed ${s.cell.seed}`, status: s.state, epochs: s.detail?.summary.epochsDone ?? 0, trainSeconds: trainingSeconds(s.detail) })),
-      notes: table.notes,
+      results: view.table,
+      runs: view.cells.map((c) => ({ label: `${c.label} · seed ${c.seed}`, status: c.state, epochs: c.epochsDone, trainSeconds: c.trainingSeconds })),
+      notes: view.notes,
       figures,
     }));
   });

@@ -194,4 +194,25 @@ describe('ExitLab in the browser mode', () => {
     await screenshot(page, '7-export');
     expect(pageErrors).toEqual([]);
   });
+
+  it('shows a study: its runs, the results table with the paper rows marked, the figures, and writes its report', async () => {
+    // A study over the two runs trained above, as `exitlab study run` would have recorded it.
+    const dir = path.join(app.home, 'studies', 'e2e');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'recipe.json'), JSON.stringify({
+      name: 'e2e', dataset: 'synthetic', arms: [{ method: 'fgsm-me', label: 'with λ' }, { method: 'fgsm-me', lambda: 'zero', label: 'λ = 0' }],
+    }));
+    fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify({ formatVersion: 1, runs: { 'with-lambda-s0': runIds[0], 'lambda-0-s0': runIds[1] } }));
+    await page.goto(`${app.url}#/studies`);
+    await expect.poll(() => page.getByLabel('runs of the study').textContent(), { timeout: 30_000 }).toContain(runIds[1]);
+    await expect.poll(() => page.getByLabel('results').textContent()).toMatch(/reported by Chen et al\. 2022/);
+    expect(await page.locator('tr.paper').count()).toBe(6);
+    // Each figure has a panel per run (PGD accuracy, then ‖W_fc‖ against epoch).
+    await expect.poll(async () => Number(await page.getByLabel('with λ · seed 0', { exact: true }).first().getAttribute('data-points'))).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Write report files' }).click();
+    await expect.poll(() => fs.existsSync(path.join(dir, 'report', 'index.html')), { timeout: 30_000 }).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'report', 'figures', 'overfitting.png'))).toBe(true);
+    await screenshot(page, '8-studies');
+    expect(pageErrors).toEqual([]);
+  });
 });

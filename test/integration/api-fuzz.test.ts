@@ -91,6 +91,9 @@ const VALID: Record<string, unknown> = {
   'runs.compare': { runIds: ['done1', 'failed1'] },
   'eval.run': { runId: 'done1', attacks: ['clean'], samples: 4 },
   'export.model': { runId: 'done1', out: '/nonexistent/export', format: 'tfjs' },
+  'studies.list': {},
+  'studies.get': { name: 'nope' },
+  'studies.report': { name: 'nope' },
 };
 
 const hostile = fc.oneof(

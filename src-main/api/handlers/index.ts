@@ -8,6 +8,7 @@ import { modelHandlers } from './model';
 import { runHandlers } from './runs';
 import { evalHandlers } from './eval';
 import { exportHandlers } from './export';
+import { studyHandlers } from './studies';
 
 export function createHandlers(ctx: ApiContext): Handlers {
   return {
@@ -17,5 +18,6 @@ export function createHandlers(ctx: ApiContext): Handlers {
     ...runHandlers(ctx),
     ...evalHandlers(ctx),
     ...exportHandlers(ctx),
+    ...studyHandlers(ctx),
   };
 }

@@ -5,6 +5,7 @@ export const VIEWS = [
   { id: 'live', label: 'Live run' },
   { id: 'runs', label: 'Runs' },
   { id: 'robustness', label: 'Robustness' },
+  { id: 'studies', label: 'Studies' },
   { id: 'export', label: 'Export' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];

@@ -1,0 +1,32 @@
+// A study as one object: its runs' states, the results table and the figures. The report files and
+// the app's Study view are both drawn from it, so they show the same numbers.
+import { studyFigures } from '../../src-shared/study-figures';
+import type { StudyCell, StudyRecipe, StudyView } from '../../src-shared/study';
+import type { RunStore } from '../store/run-store';
+import { studyStatus, trainingSeconds, type StudyCellStatus } from './study-status';
+import { studyTable, type StudyTable } from './study-table';
+
+export interface StudyViewParts {
+  view: StudyView;
+  statuses: StudyCellStatus[];
+  table: StudyTable;
+}
+
+export function studyView(home: string, store: RunStore, recipe: StudyRecipe, cells: StudyCell[]): StudyViewParts {
+  const statuses = studyStatus(home, store, recipe, cells);
+  const table = studyTable(recipe, statuses);
+  const figures = studyFigures(statuses.filter((s) => s.detail).map((s) => ({
+    label: `${s.cell.label} · seed ${s.cell.seed}`, method: s.cell.config.method, epochs: s.detail!.epochs, trainSeconds: trainingSeconds(s.detail), evaluation: s.report,
+  })));
+  const view: StudyView = {
+    recipe,
+    cells: statuses.map((s) => ({
+      key: s.cell.key, label: s.cell.label, seed: s.cell.seed, method: s.cell.config.method, runId: s.runId, state: s.state,
+      epochsDone: s.detail?.summary.epochsDone ?? 0, epochs: s.cell.config.epochs, trainingSeconds: trainingSeconds(s.detail),
+    })),
+    table: { header: table.header, rows: table.rows },
+    notes: table.notes,
+    figures,
+  };
+  return { view, statuses, table };
+}
