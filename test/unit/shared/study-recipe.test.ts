@@ -38,6 +38,14 @@ describe('study recipes', () => {
     expect(cells.every((c) => c.config.model.blocks === 5)).toBe(true);
   });
 
+  it('the built-in claim recipe trains the three arms on the same network, data, schedule and seed', () => {
+    const { cells } = checkStudyRecipe({ ...BUILT_IN_STUDIES.claim, dataset: 'cifar10' });
+    expect(cells.map((c) => [c.config.method, c.config.model.exits, c.config.lambda])).toEqual([['fgsm', 'all', null], ['fgsm-me', 'all', [0.1, 0.15, 0.15]], ['fgsm-me', 'all', [0, 0, 0]]]);
+    const shared = (c: (typeof cells)[number]) => ({ ...c.config, method: null, lambda: null });
+    expect(shared(cells[1])).toEqual(shared(cells[0]));
+    expect(shared(cells[2])).toEqual(shared(cells[0]));
+  });
+
   it('refuses a bad recipe before any run, naming the field', () => {
     expect(refusal({ ...base, arms: [{ method: 'sgd' }] })).toBe('arms.0.method');
     expect(refusal({ ...base, eval: { attacks: ['pgd7'] } })).toBe('eval.attacks.0');
