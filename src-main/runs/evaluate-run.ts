@@ -114,6 +114,7 @@ export async function computeEvaluation(home: string, prepared: PreparedEvaluati
     // The workers load the network while this thread calibrates the early-exit thresholds.
     const started = workers > 1 ? EvalPool.start({ home, prepared, workers, backend: backend.backend as BackendName, images, checkpoint }) : null;
     pool = started;
+    // A failed start is thrown where the attacks wait for the pool; until then it is not unhandled.
     started?.catch(() => {});
     const executor: BatchExecutor | undefined = started ? async (tasks, progress) => (await started).run(tasks, progress) : undefined;
     const costs = exitCosts(net.summary);
