@@ -38,7 +38,7 @@ export const EvalThreadEventSchema = z.discriminatedUnion('type', [
   /** The thread listens: commands sent before this are held by the host. */
   z.object({ type: z.literal('ready') }),
   /** The checkpoint the worker loaded, to check that every worker evaluates the same one. */
-  z.object({ type: z.literal('loaded'), backend: z.string(), epoch: z.number().int().nonnegative(), batchesDone: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('loaded'), epoch: z.number().int().nonnegative(), batchesDone: z.number().int().nonnegative() }),
   z.object({
     type: z.literal('attacked'),
     outcome: z.object({

@@ -12,11 +12,11 @@ let loaded: { net: MultiExitNet; images: ImageSet; offset: number; setup: BatchS
 
 async function handle(cmd: EvalThreadCommand): Promise<EvalThreadEvent> {
   if (cmd.type === 'load') {
-    const backend = await selectBackend(cmd.backend);
+    await selectBackend(cmd.backend);
     const { net, checkpoint } = runNetwork(cmd.home, cmd.prepared);
     const images: ImageSet = { x: cmd.x, y: cmd.y, count: cmd.y.length, shape: [32, 32, 3] };
     loaded = { net, images, offset: cmd.offset, setup: batchSetup(cmd.prepared.request, net.exitCount) };
-    return { type: 'loaded', backend: backend.backend, epoch: checkpoint.epoch, batchesDone: checkpoint.batchesDone };
+    return { type: 'loaded', epoch: checkpoint.epoch, batchesDone: checkpoint.batchesDone };
   }
   if (!loaded) throw new Error("'attack' before 'load'");
   const { task } = cmd;

@@ -39,17 +39,13 @@ export class EvalPool {
         const [from, to] = ranges[i];
         return l.call({ type: 'load', home: o.home, prepared: o.prepared, backend: o.backend, x: o.images.x.slice(from * size, to * size), y: o.images.y.slice(from, to), offset: from }, 'loaded');
       }));
-      const other = loaded.findIndex((l) => l.backend !== o.backend || l.epoch !== o.checkpoint.epoch || l.batchesDone !== o.checkpoint.batchesDone);
-      if (other >= 0) throw new Error(`evaluation worker ${other + 1} loaded another checkpoint (epoch ${loaded[other].epoch} on ${loaded[other].backend}) than this process (epoch ${o.checkpoint.epoch} on ${o.backend}): was the run written to meanwhile? Evaluate it again`);
+      const other = loaded.findIndex((l) => l.epoch !== o.checkpoint.epoch || l.batchesDone !== o.checkpoint.batchesDone);
+      if (other >= 0) throw new Error(`evaluation worker ${other + 1} loaded another checkpoint (epoch ${loaded[other].epoch}) than this process (epoch ${o.checkpoint.epoch}): was the run written to meanwhile? Evaluate it again`);
       return new EvalPool(links, ranges);
     } catch (err) {
       await Promise.all(links.map((l) => l.close()));
       throw err;
     }
-  }
-
-  get workers(): number {
-    return this.links.length;
   }
 
   /** Each worker runs, in order, the tasks whose batch lies in its images; the first failure ends all. */
