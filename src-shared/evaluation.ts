@@ -2,7 +2,7 @@
 // and what the paper-style table reads back. Accuracies are fractions of the evaluated images.
 import { z } from 'zod';
 import { CheckpointKindSchema, DEFAULT_CHECKPOINT } from './runs';
-import { BackendSchema } from './config';
+import { BackendSchema, MAX_WORKERS } from './config';
 
 /** AutoAttack's components, in the order the standard version runs them. */
 export const AA_COMPONENTS = ['apgd-ce', 'apgd-t', 'fab-t', 'square'] as const;
@@ -147,6 +147,8 @@ export const EvaluationReportSchema = z.object({
   epoch: z.number().int().nonnegative(),
   createdAt: z.string(),
   backend: z.string(),
+  /** Worker threads the attacks ran on (reports from before there were workers: 1). */
+  workers: z.number().int().positive().default(1),
   /** The first `samples` test images are attacked; thresholds come from the last `calibrationSamples`. */
   samples: z.number().int().positive(),
   calibrationSamples: z.number().int().nonnegative(),
@@ -223,6 +225,11 @@ export const EvalRequestSchema = z.object({
   backend: BackendSchema.default('auto'),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
   batchSize: z.number().int().min(1).max(4096).default(64),
+  /**
+   * Worker threads, each attacking whole batches of the images. null: the machine's available
+   * parallelism, but no more workers than batches. 1 evaluates in the calling process itself.
+   */
+  workers: z.number().int().positive().max(MAX_WORKERS).nullable().default(null),
   /** ε sweep for the gradient-masking check: PGD-20 at these radii (/255); empty: no sweep. */
   sweep: z.array(z.number().positive().max(255)).max(10).default([]),
   settings: AttackSettingsInputSchema.default(AttackSettingsInputSchema.parse({})),

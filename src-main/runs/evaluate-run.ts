@@ -7,31 +7,32 @@
 // The work itself (`computeEvaluation`) never touches the store. The CLI runs it in its own
 // process; the app runs it in a child process (`computeEvaluationInChild`) so that the process
 // serving the UI stays responsive, and records the result itself (the store has one writer).
+// Either way, with `workers` > 1 the attacks' batches run on worker threads of that process
+// (eval-workers.ts), and the report is the one a single thread would write.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import type { BackendName } from '../../src-shared/config';
 import type { DatasetManifest } from '../../src-shared/datasets';
 import { EvalChildEventSchema, EvalRequestSchema, EvaluationReportSchema, type EvalChildEvent, type EvalRequestInput, type EvalRequest, type EvaluationReport } from '../../src-shared/evaluation';
-import type { Evaluation, EvaluationInput, RunDetail } from '../../src-shared/runs';
+import type { Evaluation, EvaluationInput } from '../../src-shared/runs';
 import { locateDataset, readDatasetManifest } from '../datasets/catalog';
 import { readSplit } from '../datasets/store';
-import { AA_STANDARD } from '../engine/attacks/autoattack';
-import type { AttackSettings } from '../engine/eval/attack-specs';
+import type { BatchExecutor } from '../engine/eval/batch-attack';
 import { exitCosts } from '../engine/eval/early-exit';
 import { maskingWarnings } from '../engine/eval/masking';
-import { evaluateRobustness, parseTarget, type ImageSet } from '../engine/eval/robustness';
-import { wrapLayersModel } from '../engine/model/msdnet';
-import type { MultiExitNet } from '../engine/model/multi-exit';
-import { ExportError, loadRunModel } from '../export/model';
+import { evaluateRobustness, parseTarget } from '../engine/eval/robustness';
+import { autoWorkers, batchCount, THREADED_BACKENDS } from '../engine/parallel/shards';
 import type { RunStore } from '../store/run-store';
 import { forkTransport, hostChild, moduleEntry } from '../engine/process/child-host';
+import { batchSetup, EvaluationError, runNetwork, toImages, type PreparedEvaluation } from './eval-setup';
+import { EvalPool } from './eval-workers';
 import { CHECKPOINT_FILES, REPORTS_DIR, runDirOf, storedPath } from './paths';
 import { tempPathFor } from '../temp-files';
 import { rethrowWriteFailure } from '../write-errors';
 
-/** A request that cannot be evaluated (no checkpoint, too few images, …): one line for the user. */
-export class EvaluationError extends Error {}
+export { EvaluationError, type PreparedEvaluation } from './eval-setup';
 
 export interface EvalProgress {
   fraction: number | null;
@@ -39,17 +40,11 @@ export interface EvalProgress {
 }
 export type EvalProgressFn = (p: EvalProgress) => void;
 
-
-export interface PreparedEvaluation {
-  request: EvalRequest;
-  detail: RunDetail;
-  dataset: DatasetManifest;
-}
-
 /**
  * Validates a request against the store and the data folder without any heavy work: unknown run
- * (the store's UnknownRunError), no checkpoint, unknown data set, more samples than test images, a
- * target exit the model does not have. Throws a ZodError for a malformed request.
+ * (the store's UnknownRunError), no checkpoint, unknown data set, more samples than test images,
+ * more workers than batches, a target exit the model does not have. Throws a ZodError for a
+ * malformed request.
  */
 export function prepareEvaluation(home: string, store: RunStore, input: EvalRequestInput): PreparedEvaluation {
   const request = EvalRequestSchema.parse(input);
@@ -69,6 +64,10 @@ export function prepareEvaluation(home: string, store: RunStore, input: EvalRequ
   const testCount = dataset.splits.test?.count ?? 0;
   if (testCount === 0) throw new EvaluationError(`data set '${dataset.id}' has no test images`);
   if (request.samples > testCount) throw new EvaluationError(`--samples ${request.samples} is more than the ${testCount} test images of data set '${dataset.id}'`);
+  const batches = batchCount(request.samples, request.batchSize);
+  if (request.workers !== null && request.workers > batches) {
+    throw new EvaluationError(`--workers ${request.workers} is more than the ${batches} batch${batches > 1 ? 'es' : ''} of ${request.samples} images (--batch-size ${request.batchSize}): each worker attacks whole batches; use fewer workers or a smaller --batch-size`);
+  }
   const exits = detail.modelSummary?.exits ?? null;
   if (exits !== null) {
     try {
@@ -80,32 +79,10 @@ export function prepareEvaluation(home: string, store: RunStore, input: EvalRequ
   return { request, detail, dataset };
 }
 
-function attackSettings(r: EvalRequest): AttackSettings {
-  return {
-    restarts: r.settings.restarts,
-    aa: { steps: r.settings.aaSteps, targetClasses: r.settings.aaTargetClasses, squareQueries: r.settings.aaSquareQueries, restarts: r.settings.aaRestarts, rescaleSquareSchedule: r.settings.aaSquareQueries !== AA_STANDARD.squareQueries },
-  };
-}
-
-function toImages(images: Uint8Array, labels: Uint8Array, start: number, count: number): ImageSet {
-  const size = 32 * 32 * 3;
-  const x = new Float32Array(count * size);
-  for (let i = 0; i < x.length; i++) x[i] = images[start * size + i] / 255;
-  return { x, y: Int32Array.from(labels.subarray(start, start + count)), count, shape: [32, 32, 3] };
-}
-
-/** The loaded network of a run as the attacks see it: pixels in [0,1] in, logits per exit out. */
-function runNetwork(home: string, detail: RunDetail, kind: 'last' | 'best', dataset: DatasetManifest): { net: MultiExitNet; dataset: DatasetManifest; epoch: number } {
-  let loaded;
-  try {
-    // prepareEvaluation has already found the run's data set.
-    loaded = loadRunModel(home, detail, kind, () => dataset);
-  } catch (err) {
-    if (err instanceof ExportError) throw new EvaluationError(err.message);
-    throw err;
-  }
-  const net = wrapLayersModel(loaded.model, loaded.fcLayerNames, { mean: loaded.dataset.mean, std: loaded.dataset.std, numClasses: loaded.dataset.classes.length }, loaded.summary);
-  return { net, dataset: loaded.dataset, epoch: loaded.checkpoint.epoch };
+/** The request's workers, or one per core but no more than there are batches; one on a GPU backend. */
+function evaluationWorkers(request: EvalRequest, backend: string): number {
+  if (!THREADED_BACKENDS.includes(backend)) return 1;
+  return request.workers ?? autoWorkers(batchCount(request.samples, request.batchSize));
 }
 
 /** The heavy part: attacks, calibration, sweep and masking check. Reads files; writes nothing. */
@@ -116,41 +93,51 @@ export async function computeEvaluation(home: string, prepared: PreparedEvaluati
   // serves the UI (its own small tf work, model summaries and exports, runs on the cpu backend).
   const { selectBackend } = await import('../engine/backends/select');
   const backend = await selectBackend(request.backend);
-  onProgress({ fraction: 0, message: `loading run ${detail.summary.id} (${request.checkpoint} checkpoint) on ${backend.backend}` });
-  const { net, dataset, epoch } = runNetwork(home, detail, request.checkpoint, prepared.dataset);
+  const workers = evaluationWorkers(request, backend.backend);
+  onProgress({ fraction: 0, message: `loading run ${detail.summary.id} (${request.checkpoint} checkpoint) on ${backend.backend}${workers > 1 ? `, ${workers} worker threads` : ''}` });
+  const { net, dataset, checkpoint } = runNetwork(home, prepared);
+  let pool: Promise<EvalPool> | null = null;
   try {
-    const target = parseTarget(request.target, net.exitCount);
+    const setup = batchSetup(request, net.exitCount);
     const { dir, manifest } = locateDataset(home, dataset.id);
     const test = readSplit(dir, manifest, 'test');
     const images = toImages(test.images, test.labels, 0, request.samples);
     const calibrationCount = Math.min(request.calibrationSamples, test.count - request.samples);
     const calibration = toImages(test.images, test.labels, test.count - calibrationCount, calibrationCount);
     const warnings: string[] = [];
+    if (request.workers !== null && request.workers > workers) warnings.push(`evaluated on one thread: worker threads are for the ${THREADED_BACKENDS.join(' and ')} backends, not ${backend.backend}`);
     let budgets = request.budgets;
     if (budgets.length && calibrationCount === 0) {
       warnings.push(`no early-exit results: all ${test.count} test images are attacked, none is left to calibrate the thresholds on`);
       budgets = [];
     }
+    // The workers load the network while this thread calibrates the early-exit thresholds.
+    const started = workers > 1 ? EvalPool.start({ home, prepared, workers, backend: backend.backend as BackendName, images, checkpoint }) : null;
+    pool = started;
+    // A failed start is thrown where the attacks wait for the pool; until then it is not unhandled.
+    started?.catch(() => {});
+    const executor: BatchExecutor | undefined = started ? async (tasks, progress) => (await started).run(tasks, progress) : undefined;
     const costs = exitCosts(net.summary);
-    const settings = attackSettings(request);
     const eps = request.eps / 255;
     const sweepRuns = request.sweep.length;
     const units = request.attacks.length + sweepRuns;
+    const common = { ...setup, costs: costs.macs, batchSize: request.batchSize, seed: request.seed };
     const outcome = await evaluateRobustness(net, images, calibration, {
-      eps, attacks: request.attacks, target, settings, budgets, costs: costs.macs, batchSize: request.batchSize, seed: request.seed,
-      onProgress: ({ attack, batch, batches }) => {
-        const a = request.attacks.indexOf(attack as never);
-        onProgress({ fraction: (a + batch / batches) / units, message: `${attack}: batch ${batch + 1}/${batches} of ${request.samples} images` });
+      ...common, eps, attacks: request.attacks, budgets,
+      onProgress: ({ attack, done, batches, fraction }) => {
+        onProgress({ fraction: (fraction * request.attacks.length) / units, message: `${attack}: ${done}/${batches} batches of ${request.samples} images done` });
       },
-    });
+    }, executor);
     let sweep: EvaluationReport['sweep'] = null;
     if (sweepRuns) {
       const points = [];
       for (const [k, e] of [...request.sweep].sort((a, b) => a - b).entries()) {
-        onProgress({ fraction: (request.attacks.length + k) / units, message: `ε sweep: PGD-20 at ε ${e}/255` });
         const r = await evaluateRobustness(net, images, { ...calibration, count: 0 }, {
-          eps: e / 255, attacks: ['pgd20'], target, settings, budgets: [], costs: costs.macs, batchSize: request.batchSize, seed: request.seed,
-        });
+          ...common, eps: e / 255, attacks: ['pgd20'], budgets: [],
+          onProgress: ({ done, batches, fraction }) => {
+            onProgress({ fraction: (request.attacks.length + k + fraction) / units, message: `ε sweep: PGD-20 at ε ${e}/255, ${done}/${batches} batches done` });
+          },
+        }, executor);
         points.push({ eps: e, perExit: r.attacks[0].perExit });
       }
       sweep = { attack: 'PGD-20', points };
@@ -163,9 +150,10 @@ export async function computeEvaluation(home: string, prepared: PreparedEvaluati
       method: detail.summary.method,
       dataset: dataset.id,
       checkpoint: request.checkpoint,
-      epoch,
+      epoch: checkpoint.epoch,
       createdAt: new Date().toISOString(),
       backend: backend.backend,
+      workers,
       samples: request.samples,
       calibrationSamples: budgets.length ? calibrationCount : 0,
       eps: request.eps,
@@ -182,6 +170,7 @@ export async function computeEvaluation(home: string, prepared: PreparedEvaluati
     });
   } finally {
     net.dispose();
+    await pool?.then((p) => p.dispose(), () => {});
   }
 }
 

@@ -126,7 +126,7 @@ describe('exitlab eval / table', () => {
       expect(evaluations[1]).toMatchObject({ eps: 4, steps: 20, samples: 8 });
       expect(events.length).toBeGreaterThan(2);
       expect(events.at(-1)!.fraction).toBe(1);
-      expect(events.some((e) => /pgd20: batch/.test(e.message))).toBe(true);
+      expect(events.some((e) => /pgd20: \d+\/\d+ batches/.test(e.message))).toBe(true);
       await expect(Promise.resolve().then(() => evalHandlers(ctx)['eval.run']({ runId: 'run-nope', attacks: ['clean'], samples: 8, eps: 8, target: 'average', checkpoint: 'last' }))).rejects.toMatchObject({ code: 'not-found' });
     } finally {
       store.close();

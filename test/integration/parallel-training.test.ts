@@ -92,13 +92,15 @@ describe('--workers', () => {
   });
 
   it('by default takes one worker per core, keeping at least 8 images per shard, resolved when the run is created', () => {
-    expect(autoWorkers(64, 16)).toBe(8);
-    expect(autoWorkers(64, 2)).toBe(2);
-    expect(autoWorkers(8, 16)).toBe(1);
-    expect(autoWorkers(4, 16)).toBe(1);
+    expect(autoWorkers(8, 16)).toBe(8);
+    expect(autoWorkers(8, 2)).toBe(2);
+    expect(autoWorkers(0.5, 16)).toBe(1);
     const cfg = configFromArgs([]).config;
     expect(cfg.workers).toBeNull();
     expect(withResolvedWorkers(cfg, 4).workers).toBe(4);
+    expect(withResolvedWorkers(cfg, 16).workers).toBe(8);
+    expect(withResolvedWorkers({ ...cfg, batchSize: 8 }, 16).workers).toBe(1);
+    expect(withResolvedWorkers({ ...cfg, batchSize: 4 }, 16).workers).toBe(1);
     expect(withResolvedWorkers({ ...cfg, workers: 3 }, 4).workers).toBe(3);
   });
 });

@@ -34,6 +34,8 @@ ${EVAL_ATTACKS.map((a) => `                            ${a.padEnd(8)} ${attackNa
   --aa-queries <n>        AutoAttack: Square's query budget (standard ${AA_STANDARD_SETTINGS.squareQueries})
   --batch-size <n>        images attacked at once (default 64)
   --backend <b>           ${BACKENDS.join(' | ')} (default auto)
+  --workers <n>           worker threads, each attacking whole batches of the images (default: one per core,
+                          at most one per batch; 1: in this process); results are the same for any number
   --seed <n>              seed of the attacks' random starts (default 0)
   --home <dir>            data folder (default $EXITLAB_HOME or ~/.exitlab)
   --json                  print the report as JSON (progress still goes to stderr)
@@ -45,7 +47,7 @@ const OPTIONS = {
   run: { type: 'string' }, attacks: { type: 'string' }, samples: { type: 'string' }, eps: { type: 'string' }, target: { type: 'string' },
   checkpoint: { type: 'string' }, budgets: { type: 'string' }, calibration: { type: 'string' }, sweep: { type: 'boolean' }, 'sweep-eps': { type: 'string' }, restarts: { type: 'string' },
   'aa-steps': { type: 'string' }, 'aa-targets': { type: 'string' }, 'aa-queries': { type: 'string' }, 'batch-size': { type: 'string' },
-  backend: { type: 'string' }, seed: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+  backend: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
 } as const;
 
 function whole(name: string, text: string | undefined, min: number): number | undefined {
@@ -76,7 +78,7 @@ function cellText(accuracy: number, aimed: boolean, feasible = true): string {
 }
 
 export function printReport(r: EvaluationReport, file: string): void {
-  console.log(`run ${r.runId} (${r.method} on ${r.dataset}), ${r.checkpoint} checkpoint (epoch ${r.epoch}), backend ${r.backend}`);
+  console.log(`run ${r.runId} (${r.method} on ${r.dataset}), ${r.checkpoint} checkpoint (epoch ${r.epoch}), backend ${r.backend}${r.workers > 1 ? ` on ${r.workers} worker threads` : ''}`);
   console.log(`${r.samples} test images (the first ${r.samples}), L∞ ε ${r.eps}/255, attack target ${r.target}, seed ${r.seed}`);
   const exits = r.exits.length;
   const header = ['attack', ...Array.from({ length: exits }, (_, k) => `exit ${k + 1}`), ...r.budgets.map((b) => `early@${b.fraction}`), 'time'];
@@ -138,7 +140,7 @@ export async function run(argv: string[]): Promise<number> {
     const result = await evaluateRun(home, store, {
       runId, attacks: attacks as never, samples, eps, target: values.target, checkpoint: values.checkpoint as 'last' | 'best' | undefined,
       budgets, calibrationSamples: whole('calibration', values.calibration, 0), sweep, backend: values.backend as never, seed: whole('seed', values.seed, 0),
-      batchSize: whole('batch-size', values['batch-size'], 1),
+      batchSize: whole('batch-size', values['batch-size'], 1), workers: whole('workers', values.workers, 1),
       settings: {
         restarts: whole('restarts', values.restarts, 1), aaSteps: whole('aa-steps', values['aa-steps'], 1),
         aaTargetClasses: whole('aa-targets', values['aa-targets'], 1), aaSquareQueries: whole('aa-queries', values['aa-queries'], 1),

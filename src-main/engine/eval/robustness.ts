@@ -1,25 +1,24 @@
 // The evaluation runner: attacks × exits on a set of images, for each exit and for the early-exit
-// model at each budget. Thresholds are calibrated on held-out clean images first; then, batch by
-// batch, each attack (run by name through the registry) attacks the exit target (one exit, the
-// average, or each exit and the average for max-average) and a RobustTracker counts, per
-// classifier, the images no candidate fooled. Attacks are independent: each starts from the clean
-// predictions. A classifier the target does not aim at is marked so in the result: its number is
-// what points crafted against the others did to it, not an attack on it.
+// model at each budget. Thresholds are calibrated on held-out clean images first; then each attack
+// (run by name through the registry) attacks the exit target (one exit, the average, or each exit
+// and the average for max-average) batch by batch, and a RobustTracker counts, per classifier, the
+// images no candidate fooled. Attacks are independent: each starts from the clean predictions. A
+// classifier the target does not aim at is marked so in the result: its number is what points
+// crafted against the others did to it, not an attack on it.
+//
+// The batches are tasks (batch-attack.ts) with their seeds drawn here, in order, before any runs:
+// an executor may run them on this thread or spread them over workers, and the merged result
+// (attack-result.ts) is the same.
 import * as tf from '@tensorflow/tfjs';
-import type { AttackResult, EarlyExitPoint, EvalAttack } from '../../../src-shared/evaluation';
+import type { AttackResult, EvalAttack } from '../../../src-shared/evaluation';
 import type { ExitTarget, MultiExitNet } from '../model/multi-exit';
 import { Rng } from '../attacks/rng';
-import { calibrateThreshold, exitShare, meanCost, type Calibration } from './early-exit';
-import { attackNamed, type AttackSettings } from './attack-specs';
-import { predictAll, RobustTracker } from './tracker';
-
-export interface ImageSet {
-  /** Pixels in [0,1], row-major NHWC. */
-  x: Float32Array;
-  y: Int32Array;
-  count: number;
-  shape: [number, number, number];
-}
+import { batchCount } from '../parallel/shards';
+import { calibrateThreshold, type Calibration } from './early-exit';
+import type { AttackSettings } from './attack-specs';
+import { mergeAttack } from './attack-result';
+import { batchOf, localExecutor, type BatchExecutor, type BatchTask, type ImageSet } from './batch-attack';
+import { predictAll } from './tracker';
 
 export interface EvaluateOptions {
   /** L∞ radius in [0,1] pixel units. */
@@ -33,21 +32,13 @@ export interface EvaluateOptions {
   costs: number[];
   batchSize: number;
   seed: number;
-  onProgress?(p: { attack: string; batch: number; batches: number }): void;
+  /** When an attack starts (done 0) and after each batch; `fraction`: of all the batches of this call. */
+  onProgress?(p: { attack: string; done: number; batches: number; fraction: number }): void;
 }
 
 export interface EvaluationOutcome {
   budgets: Array<Calibration & { fraction: number }>;
   attacks: AttackResult[];
-}
-
-export function batchOf(set: ImageSet, start: number, end: number): { x: tf.Tensor4D; y: tf.Tensor1D; labels: Int32Array } {
-  const size = set.shape[0] * set.shape[1] * set.shape[2];
-  return {
-    x: tf.tensor4d(set.x.subarray(start * size, end * size), [end - start, ...set.shape]),
-    y: tf.tensor1d(set.y.subarray(start, end), 'int32'),
-    labels: set.y.slice(start, end),
-  };
 }
 
 /** Calibrates one threshold per budget on clean images (none asked: no early-exit results). */
@@ -69,87 +60,44 @@ export async function calibrate(net: MultiExitNet, set: ImageSet, budgets: numbe
   return budgets.map((fraction) => ({ fraction, ...calibrateThreshold(conf, pred, set.y, set.count, exits, costs, fraction * full) }));
 }
 
-/** Per exit, the target whose attack a number measures (null: the target aims elsewhere). */
-function aimedAt(target: ExitTarget, exits: number): Array<string | null> {
-  const name = describe(target);
-  return Array.from({ length: exits }, (_, e) => (target.kind !== 'exit' || target.index === e ? name : null));
-}
-
-/** Accuracy per exit and early-exit results for a set of images under a list of attacks. */
-export async function evaluateRobustness(net: MultiExitNet, images: ImageSet, calibration: ImageSet, opts: EvaluateOptions): Promise<EvaluationOutcome> {
-  const budgets = await calibrate(net, calibration, opts.budgets, opts.costs, opts.batchSize);
-  const thresholds = budgets.map((b) => b.threshold);
-  const exits = net.exitCount;
-  const batches = Math.ceil(images.count / opts.batchSize);
-  const attacks: AttackResult[] = [];
-  for (const [a, name] of opts.attacks.entries()) {
-    const attack = attackNamed(name, opts.settings);
+/** Every batch of every attack, attack by attack; attack a's batch seeds come from Rng(seed·1009 + a). */
+function tasksOf(images: ImageSet, opts: EvaluateOptions, thresholds: number[]): BatchTask[] {
+  const batches = batchCount(images.count, opts.batchSize);
+  return opts.attacks.flatMap((attack, a) => {
     const rng = new Rng(opts.seed * 1009 + a);
-    const robust = new Array(exits + thresholds.length).fill(0);
-    const robustImages: string[][] = Array.from({ length: exits + thresholds.length }, () => []);
-    const macs = new Array(thresholds.length).fill(0);
-    const share = thresholds.map(() => new Array(exits).fill(0));
-    const components = Array.isArray(attack.settings.components) ? (attack.settings.components as string[]) : [];
-    // Every component run is listed, also one that fooled nothing.
-    const gains = new Map<string, number[]>(components.map((c) => [c, new Array(exits + thresholds.length).fill(0)]));
-    const t0 = performance.now();
-    for (let b = 0; b < batches; b++) {
-      opts.onProgress?.({ attack: name, batch: b, batches });
+    return Array.from({ length: batches }, (_, b) => {
       const start = b * opts.batchSize;
-      const end = Math.min(images.count, start + opts.batchSize);
-      const batch = batchOf(images, start, end);
-      const tracker = new RobustTracker(net, batch.labels, thresholds, await predictAll(net, batch.x));
-      const outcome = await attack.run(net, batch.x, batch.y, { eps: opts.eps, target: opts.target, seed: rng.seed(), tracker });
-      outcome.xAdv.dispose();
-      tracker.robust.forEach((r, c) => {
-        robust[c] += r.reduce((s, v) => s + v, 0);
-        robustImages[c].push(Array.from(r).join(''));
-      });
-      tracker.taken.forEach((taken, k) => {
-        macs[k] += meanCost(taken, opts.costs) * taken.length;
-        exitShare(taken, exits).forEach((v, e) => (share[k][e] += v * taken.length));
-      });
-      for (const [component, g] of tracker.gains) {
-        const sum = gains.get(component) ?? new Array(g.length).fill(0);
-        gains.set(component, sum.map((v, i) => v + g[i]));
-      }
-      tf.dispose([batch.x, batch.y]);
-    }
-    const n = images.count;
-    const earlyExit: EarlyExitPoint[] = budgets.map((bud, k) => ({
-      fraction: bud.fraction,
-      budgetMacs: bud.budget,
-      threshold: bud.threshold,
-      feasible: bud.feasible,
-      aimed: opts.target.kind !== 'exit',
-      accuracy: robust[exits + k] / n,
-      macs: macs[k] / n,
-      exitShare: share[k].map((v) => v / n),
-    }));
-    const settings: Record<string, unknown> = { target: describe(opts.target), ...attack.settings };
-    if (typeof attack.settings.alphaOfEps === 'number') settings.alpha255 = attack.settings.alphaOfEps * opts.eps * 255;
-    const joined = robustImages.map((parts) => parts.join(''));
-    attacks.push({
-      attack: name,
-      label: attack.label,
-      eps: name === 'clean' ? 0 : opts.eps * 255,
-      steps: attack.steps,
-      restarts: attack.restarts,
-      samples: n,
-      settings,
-      perExit: robust.slice(0, exits).map((v) => v / n),
-      aimedAt: name === 'clean' ? new Array(exits).fill('none') : aimedAt(opts.target, exits),
-      earlyExit: name === 'clean' ? earlyExit.map((p) => ({ ...p, aimed: true })) : earlyExit,
-      gains: components.length ? Object.fromEntries(gains) : null,
-      robustImages: { exits: joined.slice(0, exits), earlyExit: joined.slice(exits) },
-      seconds: (performance.now() - t0) / 1000,
+      return { attack, eps: opts.eps, thresholds, start, end: Math.min(images.count, start + opts.batchSize), seed: rng.seed() };
     });
-  }
-  return { budgets, attacks };
+  });
 }
 
-export function describe(target: ExitTarget): string {
-  return target.kind === 'exit' ? `exit:${target.index + 1}` : target.kind;
+/**
+ * Accuracy per exit and early-exit results for a set of images under a list of attacks. The
+ * batches run on `executor` (default: one after another on `net`); calibration runs on `net`.
+ */
+export async function evaluateRobustness(net: MultiExitNet, images: ImageSet, calibration: ImageSet, opts: EvaluateOptions, executor: BatchExecutor = localExecutor(net, images, opts)): Promise<EvaluationOutcome> {
+  const budgets = await calibrate(net, calibration, opts.budgets, opts.costs, opts.batchSize);
+  const tasks = tasksOf(images, opts, budgets.map((b) => b.threshold));
+  const batches = batchCount(images.count, opts.batchSize);
+  const done = new Map<string, number>();
+  let all = 0;
+  const report = (attack: string) => opts.onProgress?.({ attack, done: done.get(attack)!, batches, fraction: all / tasks.length });
+  const outcomes = await executor(tasks, {
+    started: (t) => {
+      if (done.has(t.attack)) return;
+      done.set(t.attack, 0);
+      report(t.attack);
+    },
+    done: (t) => {
+      done.set(t.attack, done.get(t.attack)! + 1);
+      all += 1;
+      report(t.attack);
+    },
+  });
+  const ctx = { exits: net.exitCount, budgets, costs: opts.costs, eps: opts.eps, target: opts.target, settings: opts.settings };
+  const attacks = opts.attacks.map((name, a) => mergeAttack(name, outcomes.slice(a * batches, (a + 1) * batches), ctx));
+  return { budgets, attacks };
 }
 
 export function parseTarget(text: string, exitCount: number): ExitTarget {

@@ -3,18 +3,13 @@
 // start with the same weights), then answers the coordinator's commands one at a time: a step on
 // its shard of each minibatch (gradients averaged through the shared-memory exchange), a part of
 // the held-out probes, the state for a checkpoint, a resume.
-import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { ReplicaCommandSchema, ReplicaEventSchema, type ReplicaCommand, type ReplicaEvent } from '../../../src-shared/parallel-messages';
-import { describeZodError } from '../../../src-shared/config';
 import { selectBackend } from '../backends/select';
 import { Replica } from '../train/replica';
 import { AllReduce, ReplicaAbortedError } from './all-reduce';
 import { exchangeLength, ExchangedUpdate } from './exchanged-update';
-
-if (!parentPort) throw new Error('replica-thread runs as a worker thread of the engine');
-const port = parentPort;
-const emit = (event: ReplicaEvent) => port.postMessage(ReplicaEventSchema.parse(event));
+import { serveCommands } from './thread-serve';
 
 let replica: Replica | null = null;
 let exchange: AllReduce | null = null;
@@ -59,17 +54,4 @@ async function handle(cmd: ReplicaCommand): Promise<ReplicaEvent> {
   }
 }
 
-// One command at a time, in order: the coordinator waits for each reply anyway.
-let queue = Promise.resolve();
-port.on('message', (raw) => {
-  queue = queue.then(async () => {
-    const parsed = ReplicaCommandSchema.safeParse(raw);
-    if (!parsed.success) return emit({ type: 'failed', message: `invalid command: ${describeZodError(parsed.error)}`, aborted: false });
-    try {
-      emit(await handle(parsed.data));
-    } catch (err) {
-      emit({ type: 'failed', message: err instanceof Error ? err.message : String(err), aborted: err instanceof ReplicaAbortedError });
-    }
-  });
-});
-emit({ type: 'ready' });
+serveCommands(ReplicaCommandSchema, ReplicaEventSchema, handle, (err) => err instanceof ReplicaAbortedError);

@@ -1,16 +1,27 @@
-// How many replicas a run uses and how a minibatch (or an evaluation set) is divided among them.
-// No tfjs here: the process that creates a run resolves `workers` before the engine starts.
+// How many worker threads a training run or an evaluation uses, and how a minibatch (or an
+// evaluation set) is divided among them. No tfjs here: `workers` is resolved before any engine starts.
 import * as os from 'node:os';
 import { MIN_SHARD_IMAGES, type TrainConfig } from '../../../src-shared/config';
 
-/** `workers: null`: one replica per core, but no shard smaller than MIN_SHARD_IMAGES images. */
-export function autoWorkers(batchSize: number, cores = os.availableParallelism()): number {
-  return Math.max(1, Math.min(cores, Math.floor(batchSize / MIN_SHARD_IMAGES)));
+/** Backends whose work a worker thread can take: the single-threaded CPU ones. */
+export const THREADED_BACKENDS: readonly string[] = ['wasm', 'cpu'];
+
+/**
+ * `workers: null`: one worker per core, but no more than there are `units` of work to give them
+ * (a worker with nothing to do would only cost memory and start-up time).
+ */
+export function autoWorkers(units: number, cores = os.availableParallelism()): number {
+  return Math.max(1, Math.min(cores, Math.floor(units)));
 }
 
-/** The configuration with `workers` resolved, as the run stores it. */
+/** The configuration with `workers` resolved, as the run stores it: no shard under MIN_SHARD_IMAGES images. */
 export function withResolvedWorkers(config: TrainConfig, cores?: number): TrainConfig {
-  return config.workers === null ? { ...config, workers: autoWorkers(config.batchSize, cores) } : config;
+  return config.workers === null ? { ...config, workers: autoWorkers(config.batchSize / MIN_SHARD_IMAGES, cores) } : config;
+}
+
+/** Batches of `batchSize` in a `count`-item set, the last one possibly short. */
+export function batchCount(count: number, batchSize: number): number {
+  return Math.ceil(count / batchSize);
 }
 
 /**
@@ -29,9 +40,8 @@ export function shardSizes(count: number, parts: number): number[] {
  * would see, so per-batch seeds and results do not depend on the number of workers.
  */
 export function batchRanges(count: number, batchSize: number, parts: number): Array<[number, number]> {
-  const batches = Math.ceil(count / batchSize);
   let start = 0;
-  return shardSizes(batches, parts).map((b) => {
+  return shardSizes(batchCount(count, batchSize), parts).map((b) => {
     const end = Math.min(count, start + b * batchSize);
     const range: [number, number] = [start, end];
     start = end;

@@ -11,7 +11,6 @@
 import type { TrainConfig } from '../../../src-shared/config';
 import type { ModelSummary } from '../../../src-shared/engine-messages';
 import { ReplicaEventSchema, type ReplicaCommand, type ReplicaEvent } from '../../../src-shared/parallel-messages';
-import { hostChild, moduleEntry, threadTransport, type ChildHost } from '../process/child-host';
 import { accuracyOf, addCounts, type HeldOut, type RobustAccuracy, type RobustCounts } from '../train/monitor';
 import type { ExitSums } from '../train/epoch-stats';
 import type { NetData, ReplicaGroup, ReplicaState, StepPosition } from '../train/replica';
@@ -19,68 +18,9 @@ import { mixSeed } from '../train/seeds';
 import { abortExchange, createExchange, type ExchangeBuffers } from './all-reduce';
 import { checkReplicaMemory, replicaBytes } from './memory';
 import { batchRanges, shardSizes } from './shards';
+import { allReplies, ThreadLink } from './thread-link';
 
-/** A worker's failure, or its death; `aborted`: it only stopped because another one failed. */
-export class ReplicaFailedError extends Error {
-  constructor(message: string, readonly aborted: boolean) {
-    super(message);
-  }
-}
-
-type Reply<T extends ReplicaEvent['type']> = Extract<ReplicaEvent, { type: T }>;
-
-class WorkerLink {
-  private readonly pending: Array<{ resolve(e: ReplicaEvent): void; reject(err: Error): void }> = [];
-  private death: string | null = null;
-  readonly host: ChildHost<ReplicaCommand, ReplicaEvent>;
-
-  constructor(readonly index: number, count: number, onFailure: () => void) {
-    const name = `training worker ${index + 1} of ${count}`;
-    this.host = hostChild<ReplicaCommand, ReplicaEvent>(threadTransport(moduleEntry(__dirname, 'replica-thread')), {
-      events: ReplicaEventSchema,
-      isReady: (e) => e.type === 'ready',
-      isFinal: () => false,
-      onInvalid: (description) => this.fail(`${name} sent an invalid message: ${description}`, false),
-      died: (d) => {
-        this.death = `${name} died (${d.how})${d.outOfMemory ? ', out of memory' : ''}${d.lastLine ? `: ${d.lastLine}` : ''}`;
-        onFailure();
-        return { type: 'failed', message: this.death, aborted: false };
-      },
-      onEvent: (e) => {
-        if (e.type === 'ready') return;
-        if (e.type === 'failed') {
-          if (!e.aborted) onFailure();
-          return this.fail(e.type === 'failed' && this.death ? this.death : `${name}: ${e.message}`, e.aborted);
-        }
-        this.pending.shift()?.resolve(e);
-      },
-    });
-  }
-
-  call<T extends ReplicaEvent['type']>(command: ReplicaCommand, expect: T): Promise<Reply<T>> {
-    if (this.death) return Promise.reject(new ReplicaFailedError(this.death, false));
-    return new Promise<ReplicaEvent>((resolve, reject) => {
-      this.pending.push({ resolve, reject });
-      this.host.send(command);
-    }).then((e) => {
-      if (e.type !== expect) throw new ReplicaFailedError(`training worker ${this.index + 1} answered '${e.type}' to '${command.type}'`, false);
-      return e as Reply<T>;
-    });
-  }
-
-  /** A death fails every call in flight; a failed command fails only its own. */
-  private fail(message: string, aborted: boolean): void {
-    const err = new ReplicaFailedError(message, aborted);
-    if (this.death) this.pending.splice(0).forEach((p) => p.reject(err));
-    else this.pending.shift()?.reject(err);
-  }
-
-  async close(): Promise<void> {
-    this.death ??= 'closed';
-    this.host.kill();
-    await this.host.done;
-  }
-}
+type ReplicaLink = ThreadLink<ReplicaCommand, ReplicaEvent>;
 
 export interface ThreadGroupOptions {
   config: TrainConfig;
@@ -97,7 +37,7 @@ export class ThreadGroup implements ReplicaGroup {
   private closing = false;
 
   private constructor(
-    private readonly links: WorkerLink[],
+    private readonly links: ReplicaLink[],
     private readonly exchange: ExchangeBuffers,
     readonly summary: ModelSummary,
     readonly backend: string,
@@ -114,9 +54,9 @@ export class ThreadGroup implements ReplicaGroup {
     const onFailure = () => {
       if (exchange) abortExchange(exchange);
     };
-    const links = Array.from({ length: o.workers }, (_, i) => new WorkerLink(i, o.workers, () => onFailure()));
+    const links: ReplicaLink[] = Array.from({ length: o.workers }, (_, i) => new ThreadLink(`training worker ${i + 1} of ${o.workers}`, __dirname, 'replica-thread', ReplicaEventSchema, onFailure));
     try {
-      const built = await all(links.map((l) => l.call({ type: 'build', config: o.config, data: o.data, eps: o.eps, alpha: o.alpha }, 'built')));
+      const built = await allReplies(links.map((l) => l.call({ type: 'build', config: o.config, data: o.data, eps: o.eps, alpha: o.alpha }, 'built')));
       const first = built[0];
       // Same configuration and seed: the same network, weight for weight, in every worker.
       if (built.some((b) => b.exchangeLength !== first.exchangeLength || b.backend !== first.backend)) throw new Error('training workers built different networks');
@@ -124,7 +64,7 @@ export class ThreadGroup implements ReplicaGroup {
       checkReplicaMemory(o.workers, replicaBytes({ exchangeLength: first.exchangeLength, activationBytesPerImage: first.activationBytesPerImage, shardImages: shard }), o.availableMemory);
       exchange = createExchange(first.exchangeLength, o.workers);
       const buffers = exchange;
-      await all(links.map((l, index) => l.call({ type: 'attach', index, exchange: buffers }, 'attached')));
+      await allReplies(links.map((l, index) => l.call({ type: 'attach', index, exchange: buffers }, 'attached')));
       return new ThreadGroup(links, buffers, first.summary, first.backend, o.config.seed);
     } catch (err) {
       await Promise.all(links.map((l) => l.close()));
@@ -138,7 +78,7 @@ export class ThreadGroup implements ReplicaGroup {
     const weights = sizes.map((s) => s / n);
     const pixels = batch.x.length / n;
     let start = 0;
-    const replies = await all(this.links.map((l, i) => {
+    const replies = await allReplies(this.links.map((l, i) => {
       const [from, to] = [start, (start += sizes[i])];
       return l.call({
         type: 'step',
@@ -168,7 +108,7 @@ export class ThreadGroup implements ReplicaGroup {
   /** Whole batches of the set to each worker, in order: the counts equal a single thread's. */
   async robustAccuracy(set: HeldOut, eps: number, batchSize: number, seed: number): Promise<RobustAccuracy> {
     const ranges = batchRanges(set.count, batchSize, this.workers);
-    const parts = await all(ranges.flatMap(([from, to], i): Array<Promise<RobustCounts>> => (to > from ? [
+    const parts = await allReplies(ranges.flatMap(([from, to], i): Array<Promise<RobustCounts>> => (to > from ? [
       this.links[i].call({ type: 'probe', x: set.x.slice(from * 3072, to * 3072), y: set.y.slice(from, to), eps, batchSize, seed, offset: from }, 'probed').then((r) => r.counts),
     ] : [])));
     const exits = this.summary.exits;
@@ -185,16 +125,16 @@ export class ThreadGroup implements ReplicaGroup {
 
   /** The state of every replica, for tests that check the replicas agree bit for bit. */
   async states(): Promise<ReplicaState[]> {
-    return all(this.links.map(async (l) => (await l.call({ type: 'get-state' }, 'state')).state));
+    return allReplies(this.links.map(async (l) => (await l.call({ type: 'get-state' }, 'state')).state));
   }
 
   async load(state: ReplicaState): Promise<void> {
-    await all(this.links.map((l) => l.call({ type: 'set-state', state }, 'loaded')));
+    await allReplies(this.links.map((l) => l.call({ type: 'set-state', state }, 'loaded')));
   }
 
   /** Ends worker `index` abruptly, as a crash would (for tests of worker death). */
   terminateWorker(index: number): void {
-    this.links[index].host.kill();
+    this.links[index].kill();
   }
 
   async dispose(): Promise<void> {
@@ -209,15 +149,4 @@ function addSums(into: ExitSums, part: ExitSums): void {
   part.correct.forEach((c, e) => (into.correct[e] += c));
   part.loss.forEach((l, e) => (into.loss[e] += l));
   into.seen += part.seen;
-}
-
-/**
- * Every worker's reply, in order. When some fail, the error is the first that is a worker's own
- * failure rather than an abort it suffered because of another.
- */
-async function all<T>(calls: Array<Promise<T>>): Promise<T[]> {
-  const settled = await Promise.allSettled(calls);
-  const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as Error] : []));
-  if (errors.length) throw errors.find((e) => !(e instanceof ReplicaFailedError && e.aborted)) ?? errors[0];
-  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }

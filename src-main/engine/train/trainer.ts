@@ -10,6 +10,7 @@ import type { Split } from '../../datasets/types';
 import { BatchPipeline } from '../../datasets/pipeline';
 import type { MultiExitNet } from '../model/multi-exit';
 import { ThreadGroup } from '../parallel/thread-group';
+import { THREADED_BACKENDS } from '../parallel/shards';
 import { createMethod } from './methods';
 import { resolveTrainConfig } from './resolve-config';
 import { lambdaAt, learningRate } from './schedules';
@@ -46,9 +47,6 @@ const CLEAN_EVERY = 4;
 export const checkpointPaths = (runDir: string) => ({ last: path.join(runDir, CHECKPOINT_FILES.last), best: path.join(runDir, CHECKPOINT_FILES.best) });
 
 export class NanLossError extends Error {}
-
-/** Backends whose work a data-parallel worker thread can take: the single-threaded CPU ones. */
-const THREADED_BACKENDS: readonly string[] = ['wasm', 'cpu'];
 
 function heldOut(split: Split, count: number): HeldOut {
   const n = Math.min(count, split.count);

@@ -12,7 +12,8 @@ import { fabTargeted, rankedClasses } from '../../../src-main/engine/attacks/fab
 import { objectiveMarginFn, square } from '../../../src-main/engine/attacks/square';
 import { AA_STANDARD, autoAttack } from '../../../src-main/engine/attacks/autoattack';
 import { DEFAULT_SETTINGS } from '../../../src-main/engine/eval/attack-specs';
-import { evaluateRobustness, type ImageSet } from '../../../src-main/engine/eval/robustness';
+import { evaluateRobustness } from '../../../src-main/engine/eval/robustness';
+import type { ImageSet } from '../../../src-main/engine/eval/batch-attack';
 import { exitCosts } from '../../../src-main/engine/eval/early-exit';
 import type { MultiExitNet } from '../../../src-main/engine/model/multi-exit';
 import { tinyBatch, tinyExitNet, TINY_SHAPE } from '../../helpers/tiny-exit-net';
