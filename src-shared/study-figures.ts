@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { exitColor, attackColor } from './colors';
 import { EVAL_ATTACKS, aimOf, type EvalAttack, type EvaluationReport } from './evaluation';
 import type { EpochMetrics, ExitEpochMetrics } from './metrics';
+import type { FeatureDistanceReport } from './feature-distance';
 
 export interface StudyRunFigureInput {
   /** The grid cell, e.g. "fgsm-me · λ paper · seed 0". */
@@ -16,6 +17,7 @@ export interface StudyRunFigureInput {
   epochs: EpochMetrics[];
   trainSeconds: number | null;
   evaluation: EvaluationReport | null;
+  featureDistance: FeatureDistanceReport | null;
 }
 
 /** `label`: a name written beside the point (a scatter of runs says which run a point is). */
@@ -46,6 +48,9 @@ export function studyFigures(runs: StudyRunFigureInput[]): FigureSpec[] {
     figure('fc-norm', "Norm of each exit's classifier weights over training",
       "Frobenius norm of each exit's fully connected weights at the end of every epoch, one panel per run. The paper links an exit's overfitting to this norm growing past the earlier exits'.",
       perExitPanels(runs, 'FC weight norm', false, (m) => m.fcWeightNorm)),
+    figure('feature-distance', 'Clean-vs-adversarial feature distance per block',
+      "Mean L2 distance between the features a block's exit reads on a clean image and on its FGSM and PGD-20 points (attacks aimed at the average of the exits' losses), one panel per run. The paper finds it growing with depth, and larger for PGD than for FGSM.",
+      runs.flatMap(featureDistancePanel)),
     figure('accuracy-vs-macs', 'Early-exit accuracy against cost',
       "Accuracy of the early-exit model (each image leaves at the first exit confident enough) against the mean MACs per image it spent, one curve per attack, one panel per evaluated run. Budgets the model cannot keep, and attacks that did not aim at the early-exit model, are left out.",
       runs.flatMap(earlyExitPanel)),
@@ -80,6 +85,16 @@ function perExitPanels(runs: StudyRunFigureInput[], yLabel: string, percent: boo
     const series = [...byExit].sort(([a], [b]) => a - b).map(([exit, points]) => ({ label: `exit ${exit + 1}`, color: exitColor(exit), points }));
     return { title: run.label, xLabel: 'epoch', yLabel, percent, kind: 'line' as const, series };
   });
+}
+
+function featureDistancePanel(run: StudyRunFigureInput): FigurePanel[] {
+  if (!run.featureDistance) return [];
+  const series = run.featureDistance.attacks.map((a) => ({
+    label: a.attack === 'fgsm' ? 'FGSM' : 'PGD-20',
+    color: attackColor(a.attack),
+    points: a.distance.map((y, e) => ({ x: e + 1, y })),
+  }));
+  return [{ title: run.label, xLabel: 'block (exit)', yLabel: 'L2 distance of the features', percent: false, kind: 'line', series }];
 }
 
 function earlyExitPanel(run: StudyRunFigureInput): FigurePanel[] {

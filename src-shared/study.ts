@@ -50,6 +50,8 @@ export const StudyRecipeSchema = z.object({
   arms: z.array(StudyArmSchema).min(1, 'a study needs at least one arm'),
   seeds: z.array(z.number().int().nonnegative()).min(1, 'a study needs at least one seed').max(100).default([0]),
   eval: StudyEvalSchema.prefault({}),
+  /** Also measure each run's clean-vs-adversarial feature distance per block (FGSM and PGD-20), for the paper's feature figure. */
+  featureDistance: z.boolean().default(true),
 });
 export type StudyRecipe = z.infer<typeof StudyRecipeSchema>;
 export type StudyRecipeInput = z.input<typeof StudyRecipeSchema>;

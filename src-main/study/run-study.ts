@@ -1,17 +1,19 @@
 // `study run`: the study's grid as a queue, one run at a time. Each cell is trained (or resumed, or
-// skipped when finished) and then evaluated with the study's attacks (skipped when its report is
-// there). A cell's run id is recorded before its run is created, so an interruption at any point
-// resumes that run and never starts a second one. A failed cell does not stop the queue.
+// skipped when finished), then evaluated with the study's attacks and its feature distance measured
+// (each skipped when its report is there). A cell's run id is recorded before its run is created,
+// so an interruption at any point resumes that run and never starts a second one. A failed cell
+// does not stop the queue.
 import type { EngineEvent } from '../../src-shared/engine-messages';
 import { RESUMABLE_STATUSES, type RunStatus } from '../../src-shared/runs';
 import type { StudyCell, StudyRecipe } from '../../src-shared/study';
 import { newRunId, type RunOutcome } from '../engine/process/run-engine';
 import { evaluateRun, type EvalProgressFn } from '../runs/evaluate-run';
+import { findFeatureDistance, measureFeatureDistance } from '../runs/feature-distance-run';
 import type { RunService, ActiveRun } from '../runs/service';
 import { findStudyReport, studyEvalRequest } from './study-evaluation';
 import { openStudyFolder, readStudyState, writeStudyState } from './study-folder';
 
-export type CellPhase = 'training' | 'resuming' | 'trained' | 'evaluating' | 'evaluated' | 'failed' | 'stopped';
+export type CellPhase = 'training' | 'resuming' | 'trained' | 'evaluating' | 'evaluated' | 'measuring' | 'failed' | 'stopped';
 
 export interface StudyProgress {
   index: number;
@@ -97,14 +99,18 @@ export function runStudy(service: RunService, recipe: StudyRecipe, cells: StudyC
         }
         report('trained');
         const request = studyEvalRequest(recipe, runId);
-        if (findStudyReport(home, request)) {
-          report('evaluated', 'already evaluated');
-          continue;
+        if (findStudyReport(home, request)) report('evaluated', 'already evaluated');
+        else {
+          if (stopping) return { failed, stopped: true };
+          report('evaluating', recipe.eval.attacks.join(', '));
+          await evaluateRun(home, store, request, (p) => hooks.onEvalProgress?.(cell, p));
+          report('evaluated');
         }
-        if (stopping) return { failed, stopped: true };
-        report('evaluating', recipe.eval.attacks.join(', '));
-        await evaluateRun(home, store, request, (p) => hooks.onEvalProgress?.(cell, p));
-        report('evaluated');
+        if (recipe.featureDistance && !findFeatureDistance(home, request)) {
+          if (stopping) return { failed, stopped: true };
+          report('measuring', 'clean-vs-adversarial feature distance per block (FGSM, PGD-20)');
+          await measureFeatureDistance(home, store, request, (p) => hooks.onEvalProgress?.(cell, p));
+        }
       } catch (err) {
         const message = (err as Error).message;
         failed.push({ key: cell.key, runId, message });

@@ -3,6 +3,8 @@
 import { studyFigures } from '../../src-shared/study-figures';
 import type { StudyCell, StudyRecipe, StudyView } from '../../src-shared/study';
 import type { RunStore } from '../store/run-store';
+import { findFeatureDistance } from '../runs/feature-distance-run';
+import { studyEvalRequest } from './study-evaluation';
 import { studyStatus, trainingSeconds, type StudyCellStatus } from './study-status';
 import { studyTable, type StudyTable } from './study-table';
 
@@ -17,6 +19,7 @@ export function studyView(home: string, store: RunStore, recipe: StudyRecipe, ce
   const table = studyTable(recipe, statuses);
   const figures = studyFigures(statuses.filter((s) => s.detail).map((s) => ({
     label: `${s.cell.label} · seed ${s.cell.seed}`, method: s.cell.config.method, epochs: s.detail!.epochs, trainSeconds: trainingSeconds(s.detail), evaluation: s.report,
+    featureDistance: findFeatureDistance(home, studyEvalRequest(recipe, s.runId!)),
   })));
   const view: StudyView = {
     recipe,

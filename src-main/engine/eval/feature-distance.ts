@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { FeatureDistanceReport } from '../../../src-shared/feature-distance';
 import { pgd } from '../attacks/pgd';
 import type { MultiExitNet } from '../model/multi-exit';
-import type { ImageSet } from './robustness';
+import type { ImageSet } from './batch-attack';
 
 export interface FeatureDistanceOptions {
   /** L∞ radius in [0,1] pixel units. */
@@ -30,7 +30,7 @@ export async function featureDistances(net: MultiExitNet, features: Features, im
     const start = b * opts.batchSize;
     const n = Math.min(opts.batchSize, images.count - start);
     const per = tf.tidy(() => {
-      const x = tf.tensor4d(images.x.subarray(start * size, (start + n) * size), [n, ...images.shape]);
+      const x = tf.tensor4d(images.x.subarray(start * size, (start + n) * size), [n, images.shape[0], images.shape[1], images.shape[2]]);
       const y = tf.tensor1d(images.y.subarray(start, start + n), 'int32');
       const seed = opts.seed + b;
       const xFgsm = pgd(net, x, y, { eps: opts.eps, alpha: opts.eps, steps: 1, restarts: 1, randomStart: false, target, seed });

@@ -14,7 +14,7 @@ const byId = (figures: FigureSpec[], id: string) => {
 describe('study figures', () => {
   it('draw per-exit PGD accuracy and FC norm against epoch, one panel per run, one series per exit', () => {
     const figures = studyFigures(twoRuns());
-    expect(figures.map((f) => f.id)).toEqual(['overfitting', 'fc-norm', 'accuracy-vs-macs', 'accuracy-vs-time']);
+    expect(figures.map((f) => f.id)).toEqual(['overfitting', 'fc-norm', 'feature-distance', 'accuracy-vs-macs', 'accuracy-vs-time']);
 
     const overfitting = byId(figures, 'overfitting');
     expect(overfitting.panels.map((p) => p.title)).toEqual(['fgsm-me · λ paper · seed 0', 'pgd-at · seed 0']);
@@ -29,6 +29,15 @@ describe('study figures', () => {
     const norms = byId(figures, 'fc-norm');
     expect(norms.panels[0]).toMatchObject({ percent: false, kind: 'line' });
     expect(norms.panels[0].series[1].points).toEqual([{ x: 1, y: 1.1 }, { x: 2, y: 2.1 }, { x: 3, y: 3.1 }]);
+  });
+
+  it('draws the feature distance against block, FGSM and PGD-20, for the runs that measured it', () => {
+    const fig = studyFigures(twoRuns()).find((f) => f.id === 'feature-distance')!;
+    expect(fig.panels.map((p) => p.title)).toEqual(['fgsm-me · λ paper · seed 0']);
+    expect(fig.panels[0].series.map((s) => [s.label, s.points])).toEqual([
+      ['FGSM', [{ x: 1, y: 1 }, { x: 2, y: 2 }, { x: 3, y: 3 }]],
+      ['PGD-20', [{ x: 1, y: 1.5 }, { x: 2, y: 3 }, { x: 3, y: 4.5 }]],
+    ]);
   });
 
   it('keeps the same colour for an exit in every run, and colours exits 8+ too', () => {
@@ -80,9 +89,11 @@ describe('study figures', () => {
     runs[0].trainSeconds = null;
     runs[1].evaluation = null;
     runs[1].epochs = [];
+    const withoutFeatures = studyFigures(runs.map((r) => ({ ...r, featureDistance: null }))).map((f) => f.id);
+    expect(withoutFeatures).not.toContain('feature-distance');
     const figures = studyFigures(runs);
     // Run a has no time and run b no evaluation: no point for the time figure.
-    expect(figures.map((f) => f.id)).toEqual(['overfitting', 'fc-norm', 'accuracy-vs-macs']);
+    expect(figures.map((f) => f.id)).toEqual(['overfitting', 'fc-norm', 'feature-distance', 'accuracy-vs-macs']);
     expect(byId(figures, 'overfitting').panels.map((p) => p.title)).toEqual(['fgsm-me · λ paper · seed 0']);
     expect(byId(figures, 'accuracy-vs-macs').panels.map((p) => p.title)).toEqual(['fgsm-me · λ paper · seed 0']);
     expect(studyFigures([])).toEqual([]);

@@ -51,6 +51,10 @@ export function twoRuns(): StudyRunFigureInput[] {
         attack('clean', 'clean', [0.5, 0.6, 0.7], [{ fraction: 0.5, macs: 1.5e6, accuracy: 0.65 }, { fraction: 0.25, macs: 1e6, accuracy: 0.5 }]),
         attack('pgd20', 'PGD-20', [0.2, 0.3, 0.4], [{ fraction: 0.25, macs: 1e6, accuracy: 0.2 }, { fraction: 0.5, macs: 1.4e6, accuracy: 0.35 }]),
       ]),
+      featureDistance: {
+        formatVersion: 1, runId: 'a', checkpoint: 'last', epoch: 3, samples: 64, eps: 8, seed: 0, createdAt: '2026-12-03T10:00:00.000Z',
+        attacks: [{ attack: 'fgsm', distance: [1, 2, 3], cleanNorm: [10, 10, 10] }, { attack: 'pgd20', distance: [1.5, 3, 4.5], cleanNorm: [10, 10, 10] }],
+      },
     },
     {
       label: 'pgd-at · seed 0', method: 'pgd-at', epochs: epochs(1, 3, 3), trainSeconds: 1800,
@@ -58,6 +62,7 @@ export function twoRuns(): StudyRunFigureInput[] {
         attack('clean', 'clean', [0.55, 0.65, 0.75], [{ fraction: 0.1, macs: 1e6, accuracy: 0.4, feasible: false }, { fraction: 0.5, macs: 1.5e6, accuracy: 0.7 }]),
         attack('pgd20', 'PGD-20', [0.25, 0.35, 0.45], [{ fraction: 0.5, macs: 1.5e6, accuracy: 0.3, aimed: false }]),
       ], 'exit:1'),
+      featureDistance: null,
     },
   ];
 }
