@@ -111,6 +111,18 @@ export const TrainConfigSchema = z.object({
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
 
+/**
+ * The network a run trains: its model configuration, except that `fgsm` is single-exit FGSM
+ * training (the contrast the paper starts from), whatever `model.exits` says. The trainer, and
+ * everything that rebuilds a run's network from its checkpoint, read it from here.
+ */
+export function trainedModel(cfg: TrainConfig): ModelConfig {
+  return cfg.method === 'fgsm' ? { ...cfg.model, exits: 'last' } : cfg.model;
+}
+
+/** Exits of the network a run trains. */
+export const exitCountOf = (cfg: TrainConfig): number => (trainedModel(cfg).exits === 'last' ? 1 : cfg.model.blocks);
+
 /** Checks that need more than one field; returns the first problem as a sentence, or null. */
 export function trainConfigProblem(cfg: TrainConfig, exitCount: number): string | null {
   if (cfg.lambda && cfg.lambda.length !== exitCount) {

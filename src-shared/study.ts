@@ -3,7 +3,7 @@
 // `expandStudy` turns it into its runs' full configurations and refuses a bad recipe before any run
 // starts, naming the field.
 import { z } from 'zod';
-import { MethodSchema, TrainConfigSchema, describeZodError, trainConfigProblem, type TrainConfig } from './config';
+import { MethodSchema, TrainConfigSchema, describeZodError, exitCountOf, trainConfigProblem, type TrainConfig } from './config';
 import { EvalRequestSchema, PAPER_ATTACKS } from './evaluation';
 import { PresetIdSchema, paperLambda, withPreset } from './presets';
 import { FigureSpecSchema } from './study-figures';
@@ -71,8 +71,6 @@ export class StudyRecipeError extends Error {
     super(`${field}: ${problem}`);
   }
 }
-
-const exitCountOf = (c: TrainConfig) => (c.model.exits === 'last' ? 1 : c.model.blocks);
 
 function armLabel(arm: StudyArm): string {
   if (arm.label) return arm.label;

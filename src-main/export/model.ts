@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { DatasetManifest } from '../../src-shared/datasets';
 import type { ModelSummary } from '../../src-shared/engine-messages';
 import type { RunDetail } from '../../src-shared/runs';
+import { trainedModel } from '../../src-shared/config';
 import { buildMsdnetLayers } from '../engine/model/msdnet';
 import { loadWeightsInto, readCheckpoint } from '../engine/train/checkpoint';
 import { CHECKPOINT_FILES, runDirOf } from '../runs/paths';
@@ -35,7 +36,7 @@ export function loadRunModel(home: string, detail: RunDetail, kind: 'last' | 'be
   } catch (err) {
     throw new ExportError(`cannot read the ${kind} checkpoint of run '${id}': ${(err as Error).message}`);
   }
-  const { model, fcLayers, summary } = buildMsdnetLayers(detail.config.model, dataset.classes.length, detail.config.seed);
+  const { model, fcLayers, summary } = buildMsdnetLayers(trainedModel(detail.config), dataset.classes.length, detail.config.seed);
   try {
     loadWeightsInto(model, ckpt.weights);
   } catch (err) {

@@ -1,6 +1,6 @@
 // Turns a parsed TrainConfig into the concrete settings a run uses: method defaults filled in and
 // cross-field checks done, so the engine never starts work on an inconsistent configuration.
-import { trainConfigProblem, type TrainConfig } from '../../../src-shared/config';
+import { exitCountOf, trainConfigProblem, trainedModel, type TrainConfig } from '../../../src-shared/config';
 import { TRAINING_METHODS } from './methods';
 import { paperLambda } from '../../../src-shared/presets';
 
@@ -15,13 +15,8 @@ export interface ResolvedRun {
 
 export class ConfigError extends Error {}
 
-export function exitCountOf(config: TrainConfig): number {
-  return config.model.exits === 'last' ? 1 : config.model.blocks;
-}
-
 export function resolveTrainConfig(input: TrainConfig): ResolvedRun {
-  // `fgsm` is single-exit FGSM training: the contrast the paper starts from.
-  const config: TrainConfig = input.method === 'fgsm' ? { ...input, model: { ...input.model, exits: 'last' } } : input;
+  const config: TrainConfig = { ...input, model: trainedModel(input) };
   const exitCount = exitCountOf(config);
   const problem = trainConfigProblem(config, exitCount);
   if (problem) throw new ConfigError(problem);
