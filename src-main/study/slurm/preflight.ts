@@ -21,7 +21,8 @@ export async function checkCluster(options: SlurmOptions): Promise<void> {
   if (options.partition === undefined) return;
   const r = await slurmCommand('scontrol', ['-o', 'show', 'partition', options.partition]);
   if (r.code === 0 && r.stdout.includes(`PartitionName=${options.partition} `)) return;
-  if (r.code !== 0 && !/not found/i.test(r.stderr)) throw new SlurmError(`scontrol cannot list the partitions: ${firstLine(r.stderr) || `exit code ${r.code}`}`);
+  // scontrol 22.05 says "Partition x not found" on stdout.
+  if (r.code !== 0 && !/not found/i.test(r.stdout + r.stderr)) throw new SlurmError(`scontrol cannot list the partitions: ${firstLine(r.stderr) || `exit code ${r.code}`}`);
   const known = await partitions();
   throw new SlurmError(`unknown partition '${options.partition}' (partitions: ${known.join(', ') || 'none'})`);
 }

@@ -52,6 +52,8 @@ export interface CellFacts {
   collected: boolean;
   /** Why accounting could not be asked, when it could not. */
   accounting: string | null;
+  /** The controller still knows the task's array job (other tasks of it). */
+  arrayKnown: boolean;
 }
 
 /** One cell's state from what is known of it; pure, so every case is tested on its own. */
@@ -75,6 +77,8 @@ export function resolveCell(f: CellFacts): SlurmCell {
   if (mine?.state === 'failed') return at('failed', 'marker', mine.message);
   if (mine?.state === 'stopped') return at('unknown', 'marker', `stopped by a signal; ${forgotten} and the log does not say why`);
   if (mine?.state === 'running') return at('failed', 'marker', `it ended without finishing its marker (killed?); ${forgotten}`);
+  // A pending task that scancel removes leaves no record of its own, only a gap in its array.
+  if (!mine && f.arrayKnown) return at('cancelled', 'slurm', 'removed from the queue before it started (scancel)');
   return at('unknown', 'none', `${forgotten}, and the task left no marker of it (cancelled before it started?)`);
 }
 
@@ -123,6 +127,7 @@ export async function slurmCells(home: string, store: RunStore, recipe: StudyRec
   const arrayJobIds = [...new Set(jobs.filter((j): j is string => j !== null).map((j) => j.split('_')[0]))];
   const reported = new Map<string, Reported>();
   await askController(arrayJobIds, reported);
+  const knownArrays = new Set([...reported.keys()].map((k) => k.split('_')[0]));
   const forgotten = arrayJobIds.filter((id) => jobs.some((j) => j?.startsWith(`${id}_`) && !reported.has(j)));
   const accounting = await askAccounting(forgotten, reported);
   return {
@@ -130,7 +135,7 @@ export async function slurmCells(home: string, store: RunStore, recipe: StudyRec
     cells: cells.map((cell, i) => {
       const job = jobs[i];
       const resolved = resolveCell({
-        job, marker: markers[i].marker, reported: job ? reported.get(job) ?? null : null, accounting,
+        job, marker: markers[i].marker, reported: job ? reported.get(job) ?? null : null, accounting, arrayKnown: job !== null && knownArrays.has(job.split('_')[0]),
         readLog: () => (job ? readText(taskLogOf(record.sharedDir, recipe.name, job)) : null),
         collected: collected(cell.key),
       });

@@ -7,7 +7,7 @@ const job = { arrayJobId: '12', taskId: '1', jobId: '14' };
 const base = { cell: 'a-s0', job };
 const running: TaskMarker = { ...base, state: 'running', host: 'n1', pid: 7, startedAt: 't', runId: 'r1', startEpoch: 1, epochsDone: 2 };
 const completed: TaskMarker = { ...base, state: 'completed', finishedAt: 't', runId: 'r1', bundle: { file: 'run.exitlab', bytes: 9, sha256: 'a'.repeat(64) } };
-const facts = (f: Partial<CellFacts>): CellFacts => ({ job: '12_1', marker: null, reported: null, readLog: () => null, collected: false, accounting: 'no accounting', ...f });
+const facts = (f: Partial<CellFacts>): CellFacts => ({ job: '12_1', marker: null, reported: null, readLog: () => null, collected: false, accounting: 'no accounting', arrayKnown: false, ...f });
 
 describe('resolveCell', () => {
   it("takes Slurm's word while Slurm knows the job, with the running task's epochs", () => {
@@ -27,6 +27,11 @@ describe('resolveCell', () => {
     expect(resolveCell(facts({ marker: { ...base, state: 'stopped', finishedAt: 't', runId: 'r1' }, readLog: log })).state).toBe('timed-out');
     expect(resolveCell(facts({ marker: { ...base, state: 'failed', finishedAt: 't', runId: 'r1', message: 'engine-died: oom' } }))).toMatchObject({ state: 'failed', detail: 'engine-died: oom' });
     expect(resolveCell(facts({ marker: running }))).toMatchObject({ state: 'failed', detail: expect.stringMatching(/ended without finishing its marker .*Slurm no longer knows job 12_1 \(no accounting\)/) });
+  });
+
+  it('takes a task missing from an array Slurm still knows, that never started, for one cancelled while pending', () => {
+    expect(resolveCell(facts({ arrayKnown: true }))).toMatchObject({ state: 'cancelled', detail: 'removed from the queue before it started (scancel)' });
+    expect(resolveCell(facts({ arrayKnown: true, marker: running })).state).toBe('failed');
   });
 
   it("ignores an earlier task's marker, and says so when nothing is known", () => {
