@@ -22,6 +22,7 @@ import { commandFailure, withCommandStore } from '../command-kit';
 import { collectCommand, onSlurm, SLURM_HELP, SLURM_OPTIONS, submitCommand, taskCommand } from '../study-on-slurm';
 import { UsageError } from '../errors';
 import { ProgressBar } from '../progress';
+import { stoppingOnSignals } from '../../stop-on-signals';
 
 export const summary = 'a named grid of runs (methods × λ × seeds) trained as a resumable queue, evaluated, and reported with the paper\'s table and figures';
 
@@ -178,16 +179,7 @@ async function runCommand(home: string, arg: string | undefined, v: Values): Pro
         lastEval = head;
       },
     });
-    const stop = () => queue.stop();
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    let result;
-    try {
-      result = await queue.done;
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    }
+    const result = await stoppingOnSignals(queue.done, () => queue.stop());
     bar?.clear();
     if (!v['no-report']) {
       const written = writeStudyReport(home, service.store, recipe, cells);

@@ -12,6 +12,7 @@ import type { TaskMarker } from '../../../src-shared/slurm';
 import { checkStudyRecipe } from '../../../src-shared/study';
 import { exportBundle } from '../../runs/bundle';
 import { RunService } from '../../runs/service';
+import { stoppingOnSignals } from '../../stop-on-signals';
 import { runStudy, type StudyProgress } from '../run-study';
 import { readStoredRecipe, readStudyState, StudyError } from '../study-folder';
 import { linkSharedDatasets, taskPaths } from './shared-dir';
@@ -61,20 +62,11 @@ export async function runStudyTask(shared: string, name: string, key: string, { 
         }
       },
     });
-    const stop = () => {
+    const result = await stoppingOnSignals(queue.done, () => {
       signalled = true;
       say('signalled: stopping; the next task of this run resumes it from its last checkpoint');
       queue.stop();
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-    let result;
-    try {
-      result = await queue.done;
-    } finally {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-    }
+    });
     if (signalled || result.stopped) {
       writeTaskMarker(paths.marker, { state: 'stopped', ...ended() });
       return 130;
