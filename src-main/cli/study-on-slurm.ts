@@ -1,14 +1,16 @@
 // The Slurm side of `exitlab study`: `run --on slurm` (its sbatch options, the submission and what
-// it prints), `collect`, the Slurm columns of `status`, and `task`, the command each array task runs.
+// it prints), `collect`, and `task`, the command each array task runs.
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { SlurmOptionsSchema, type SlurmOptions } from '../../src-shared/slurm';
 import type { StudyCell, StudyRecipe } from '../../src-shared/study';
 import type { RunStore } from '../store/run-store';
+import { BundleError } from '../runs/bundle';
 import { collectStudy } from '../study/slurm/collect-study';
 import { runStudyTask } from '../study/slurm/run-task';
-import { SlurmError } from '../study/slurm/slurm-commands';
 import { readSlurmRecord } from '../study/slurm/slurm-record';
-import { submitStudy } from '../study/slurm/submit-study';
+import { jobOfEnvironment, taskJobName } from '../study/slurm/task-marker';
+import { checkSubmission, submitStudy } from '../study/slurm/submit-study';
 import { StudyError, studyDirOf } from '../study/study-folder';
 import { commandFailure, openStoreForCommand } from './command-kit';
 import { UsageError } from './errors';
@@ -24,7 +26,7 @@ export const SLURM_HELP = `  exitlab study run <recipe> --on slurm --shared-dir 
       --partition <p>  --time <t>  --cpus-per-task <n>  --mem <m>  --gres <g>  --gpus-per-task <n>
       --account <a>  --qos <q>     as sbatch takes them
       --sbatch-arg <opt>  any other sbatch option (repeat it), e.g. --sbatch-arg=--constraint=a100
-      --dry-run           print the job script; write and submit nothing
+      --dry-run           print the job script; submit nothing, write nothing of the study
   exitlab study collect <name> [--json]
                           import every finished task's bundle into this data folder, each once
   exitlab study task <name> --cell <run> --shared-dir <dir>
@@ -66,11 +68,13 @@ function slurmOptionsOf(v: SlurmValues): SlurmOptions {
 
 export async function submitCommand(home: string, recipe: StudyRecipe, cells: StudyCell[], v: SlurmValues & { json?: boolean }): Promise<number> {
   const options = slurmOptionsOf(v);
-  const store = openStoreForCommand(home);
+  const sharedDir = v['shared-dir'] ?? readSlurmRecord(home, recipe.name)?.sharedDir;
+  if (!sharedDir) throw new UsageError('--on slurm needs --shared-dir <dir>: a folder of the cluster file system the tasks share');
+  let store: RunStore | null = null;
   try {
-    const sharedDir = v['shared-dir'] ?? readSlurmRecord(home, recipe.name)?.sharedDir;
-    if (!sharedDir) throw new UsageError('--on slurm needs --shared-dir <dir>: a folder of the cluster file system the tasks share');
-    const r = await submitStudy(home, store, recipe, cells, { sharedDir, options, dryRun: v['dry-run'] ?? false });
+    const checked = await checkSubmission(home, recipe, { sharedDir, options, dryRun: v['dry-run'] ?? false });
+    store = openStoreForCommand(home);
+    const r = await submitStudy(home, store, recipe, cells, checked);
     const keys = r.indices.map((i) => cells[i].key);
     if (v.json) {
       console.log(JSON.stringify({ type: v['dry-run'] ? 'dry-run' : 'submitted', jobId: r.jobId, indices: r.indices, cells: keys, scriptFile: r.scriptFile, script: r.script, dataset: r.dataset, finished: r.finished, queued: r.queued }));
@@ -83,7 +87,7 @@ export async function submitCommand(home: string, recipe: StudyRecipe, cells: St
     }
     if (v['dry-run']) {
       console.log(r.script.trimEnd());
-      process.stderr.write(`dry run: would submit ${keys.length} run(s) (${keys.join(', ')})${others ? `; ${others}` : ''}; nothing was written or submitted\n`);
+      process.stderr.write(`dry run: would submit ${keys.length} run(s) (${keys.join(', ')})${others ? `; ${others}` : ''}; nothing of the study was written or submitted\n`);
       return 0;
     }
     if (r.dataset) console.log(`data set '${recipe.dataset}': ${r.dataset.shipped ? 'shipped to' : 'already in'} ${r.dataset.dir} (checksums checked)`);
@@ -94,7 +98,7 @@ export async function submitCommand(home: string, recipe: StudyRecipe, cells: St
   } catch (err) {
     throw commandFailure(err, [StudyError]);
   } finally {
-    store.close();
+    store?.close();
   }
 }
 
@@ -115,10 +119,11 @@ export async function taskCommand(name: string | undefined, v: SlurmValues): Pro
   const shared = path.resolve(v['shared-dir']);
   const say = (line: string) => console.log(`[${new Date().toISOString()}] ${line}`);
   const bar = new ProgressBar(process.stdout);
-  say(`study ${name}, run ${v.cell}${process.env.SLURM_ARRAY_JOB_ID ? `, job ${process.env.SLURM_ARRAY_JOB_ID}_${process.env.SLURM_ARRAY_TASK_ID} on ${process.env.SLURMD_NODENAME ?? '?'}` : ''}; folder ${studyDirOf(shared, name)}`);
+  const job = jobOfEnvironment();
+  say(`study ${name}, run ${v.cell}${job ? `, job ${taskJobName(job)} on ${os.hostname()}` : ' (not in a Slurm job)'}; folder ${studyDirOf(shared, name)}`);
   try {
     return await runStudyTask(shared, name, v.cell, { say, onEngineEvent: (e) => bar.onEvent(e) });
   } catch (err) {
-    throw commandFailure(err, [StudyError, SlurmError]);
+    throw commandFailure(err, [StudyError, BundleError]);
   }
 }

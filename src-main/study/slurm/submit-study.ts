@@ -1,6 +1,7 @@
 // `study run --on slurm`: the study's unfinished cells as one job array. Everything is checked
-// first (Slurm's tools, the partition, the shared directory, the recipe on both sides, the task
-// states of an earlier submission), so a problem stops it before anything is written or submitted.
+// first (Slurm's tools, the partition, the shared directory, the recipe on both sides, then the
+// runs here and the task states of an earlier submission), so a problem stops it before anything is
+// written or submitted.
 // Then the recipe and the data set go to the shared directory, the script to the study folder, and
 // sbatch gets it; the submission is recorded so that status and collect find its tasks.
 import * as fs from 'node:fs';
@@ -38,18 +39,30 @@ export interface SubmitResult {
   queued: string[];
 }
 
-export async function submitStudy(home: string, store: RunStore, recipe: StudyRecipe, cells: StudyCell[], request: SubmitRequest): Promise<SubmitResult> {
-  const { name } = recipe;
-  const record = readSlurmRecord(home, name);
+/** A submission whose cluster, shared directory, checkout and recipe have been checked. */
+export interface CheckedSubmission extends SubmitRequest {
+  shared: string;
+  repo: string;
+}
+
+/** Every check that needs neither the run store nor Slurm's queue; throws SlurmError or StudyError, writing nothing. */
+export async function checkSubmission(home: string, recipe: StudyRecipe, request: SubmitRequest): Promise<CheckedSubmission> {
+  const recorded = readSlurmRecord(home, recipe.name)?.sharedDir;
   const shared = checkSharedDir(request.sharedDir);
-  if (record && record.sharedDir !== shared) {
-    throw new SlurmError(`study '${name}' runs in the shared directory ${record.sharedDir} (its tasks' runs and checkpoints are there): pass --shared-dir ${record.sharedDir}`);
+  if (recorded && recorded !== shared) {
+    throw new SlurmError(`study '${recipe.name}' runs in the shared directory ${recorded} (its tasks' runs and checkpoints are there): pass --shared-dir ${recorded}`);
   }
   await checkCluster(request.options);
   const repo = checkRepo();
   checkSameRecipe(home, recipe);
   checkSameRecipe(shared, recipe);
+  return { ...request, shared, repo };
+}
 
+export async function submitStudy(home: string, store: RunStore, recipe: StudyRecipe, cells: StudyCell[], request: CheckedSubmission): Promise<SubmitResult> {
+  const { name } = recipe;
+  const { shared, repo } = request;
+  const record = readSlurmRecord(home, name);
   const local = studyStatus(home, store, recipe, cells);
   const localRuns = local.filter((s) => s.detail && s.state !== 'evaluated');
   if (localRuns.length) {
