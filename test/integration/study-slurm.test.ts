@@ -51,7 +51,7 @@ const slurmStates = async () => {
   expect(r.code, r.err).toBe(0);
   return Object.fromEntries((JSON.parse(r.out) as Array<{ key: string; state: string; slurm: SlurmCell }>).map((c) => [c.key, c]));
 };
-async function until<T>(what: string, probe: () => Promise<T | null> | T | null, timeoutMs = 150_000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | null> | T | null, timeoutMs = 240_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -135,5 +135,5 @@ describe.skipIf(cluster.skip !== null)('a study on Slurm', () => {
     const table = await runCli(home, ['table', '--study', 'tiny']);
     expect(table.code, table.err).toBe(0);
     expect(table.out.split('\n').filter((l) => l.includes('| run-'))).toHaveLength(3);
-  }, 400_000);
+  }, 600_000);
 });
