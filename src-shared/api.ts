@@ -9,6 +9,7 @@ import { DatasetManifestSchema } from './datasets';
 import { EngineEventSchema, ModelSummarySchema, BackendReportSchema } from './engine-messages';
 import { EpochMetricsSchema } from './metrics';
 import { EvalAttackSchema, EvalTargetSchema } from './evaluation';
+import { StudyCollectResultSchema } from './slurm';
 import { StudyNameSchema, StudySummarySchema, StudyViewSchema } from './study';
 import {
   CheckpointKindSchema, DEFAULT_CHECKPOINT, EvaluationSchema, RunComparisonSchema, RunDetailSchema, RunFilterSchema, ExportRequestSchema, RunIdSchema, RunNameSchema, RunStatusSchema, RunSummarySchema, TagSchema,
@@ -154,6 +155,8 @@ export const API_METHODS = {
   'studies.get': { request: z.object({ name: StudyNameSchema }), response: StudyViewSchema },
   /** (Re)writes the study's report folder (HTML, Markdown, JSON, PNG and SVG figures). */
   'studies.report': { request: z.object({ name: StudyNameSchema }), response: z.object({ dir: z.string(), files: z.array(z.string()) }) },
+  /** Imports the finished bundles of a study run on Slurm into the store, each once (`exitlab study collect`). */
+  'studies.collect': { request: z.object({ name: StudyNameSchema }), response: StudyCollectResultSchema },
 
   /** Exports a run's network (whole, or one 1-based exit) into a new folder, with its metadata. */
   'export.model': { request: ExportRequestSchema.extend({ jobId: JobId }), response: ExportResultSchema },

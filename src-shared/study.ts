@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { MethodSchema, TrainConfigSchema, describeZodError, exitCountOf, trainConfigProblem, type TrainConfig } from './config';
 import { EvalRequestSchema, PAPER_ATTACKS } from './evaluation';
 import { PresetIdSchema, paperLambda, withPreset } from './presets';
+import { SlurmCellSchema } from './slurm';
 import { FigureSpecSchema } from './study-figures';
 
 /** A study's name is its folder name: letters, digits, dot, dash and underscore. */
@@ -165,11 +166,15 @@ export const StudyCellViewSchema = z.object({
   epochsDone: z.number().int().nonnegative(),
   epochs: z.number().int().positive(),
   trainingSeconds: z.number().nonnegative().nullable(),
+  /** Its Slurm task, for a study run on a cluster. */
+  slurm: SlurmCellSchema.nullable(),
 });
 
 export const StudyViewSchema = z.object({
   recipe: StudyRecipeSchema,
   cells: z.array(StudyCellViewSchema),
+  /** Where the study's tasks run, for a study run on a cluster (`exitlab study run … --on slurm`). */
+  slurm: z.object({ sharedDir: z.string() }).nullable(),
   /** Cells already formatted; `paper` rows are the paper's published numbers, not measured here. */
   table: z.object({ header: z.array(z.string()), rows: z.array(z.object({ cells: z.array(z.string()), source: z.enum(['measured', 'paper']) })) }),
   notes: z.array(z.string()),

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { resolveHome } from '../home';
 import { createApiService } from './service';
 import { startBrowserServer } from './ws-server';
-import { rendererDir } from './app-root';
+import { rendererDir } from '../app-root';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { port: { type: 'string' }, home: { type: 'string' } }, strict: true });

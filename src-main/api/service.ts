@@ -8,7 +8,7 @@ import { dispatch, type Handlers } from './dispatch';
 import { EventHub } from './events';
 import { createHandlers } from './handlers';
 import { LiveRuns } from './live-runs';
-import { appRoot } from './app-root';
+import { appRoot } from '../app-root';
 
 export interface ApiServiceOptions {
   home: string;

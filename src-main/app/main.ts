@@ -8,7 +8,7 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shel
 import { IPC_EVENT, IPC_INVOKE, type ApiEnvelope } from '../../src-shared/api';
 import { resolveHome } from '../home';
 import { createApiService, type ApiService } from '../api/service';
-import { rendererDir } from '../api/app-root';
+import { rendererDir } from '../app-root';
 import { CONTENT_SECURITY_POLICY } from '../api/ws-server';
 import { startUtilityEngine } from './utility-engine';
 import { buildMenu } from './menu';

@@ -12,7 +12,7 @@ const PRELOAD_METHODS = [
   'runs.start', 'runs.control', 'runs.live', 'runs.list', 'runs.get', 'runs.update', 'runs.delete', 'runs.resume', 'runs.compare',
   'eval.run',
   'export.model',
-  'studies.list', 'studies.get', 'studies.report',
+  'studies.list', 'studies.get', 'studies.report', 'studies.collect',
 ] as const satisfies readonly ApiMethod[];
 const PRELOAD_EVENTS = ['run.event', 'run.status', 'job.progress', 'runs.changed'] as const satisfies readonly ApiEvent[];
 

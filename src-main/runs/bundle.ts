@@ -62,7 +62,8 @@ function safeRelative(p: string): string {
   return norm;
 }
 
-export function exportBundle(home: string, store: RunStore, runId: string, out: string): { file: string; bytes: number; files: number } {
+/** Writes the bundle (whole or not at all); `sha256` is the digest of the file written. */
+export function exportBundle(home: string, store: RunStore, runId: string, out: string): { file: string; bytes: number; files: number; sha256: string } {
   const detail = store.getRun(runId);
   if (ACTIVE_STATUSES.includes(detail.summary.status)) {
     throw new BundleError(`run '${runId}' is ${detail.summary.status}: stop it (or wait for it to end) before bundling it`);
@@ -102,16 +103,22 @@ export function exportBundle(home: string, store: RunStore, runId: string, out: 
     fs.rmSync(tmp, { force: true });
     throw new BundleError(describeWriteFailure(err, dest, dest) ?? `cannot write ${dest}: ${(err as Error).message}`);
   }
-  return { file: dest, bytes: packed.byteLength, files: names.length };
+  return { file: dest, bytes: packed.byteLength, files: names.length, sha256: sha256(packed) };
 }
 
-/** Reads and checks a whole bundle; throws BundleError naming the first problem. */
-export function readBundle(file: string): { header: BundleHeader; contents: Map<string, Buffer> } {
+/**
+ * Reads and checks a whole bundle; throws BundleError naming the first problem. `expectedSha256`:
+ * the digest of the whole file as its writer recorded it elsewhere, checked on the bytes read.
+ */
+export function readBundle(file: string, expectedSha256?: string): { header: BundleHeader; contents: Map<string, Buffer> } {
   let raw: Buffer;
   try {
     raw = fs.readFileSync(file);
   } catch (err) {
     throw new BundleError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  if (expectedSha256 !== undefined && sha256(raw) !== expectedSha256) {
+    throw new BundleError(`${file} does not match the checksum its writer recorded (damaged, or rewritten since)`);
   }
   let body: Buffer;
   try {
@@ -147,8 +154,8 @@ export function readBundle(file: string): { header: BundleHeader; contents: Map<
   return { header, contents };
 }
 
-export function importBundle(home: string, store: RunStore, file: string): { runId: string; files: number } {
-  const { header, contents } = readBundle(file);
+export function importBundle(home: string, store: RunStore, file: string, expectedSha256?: string): { runId: string; files: number } {
+  const { header, contents } = readBundle(file, expectedSha256);
   const runId = header.run.summary.id;
   if (store.hasRun(runId)) throw new BundleError(`run '${runId}' already exists in this data folder (delete it first to import the bundle again)`);
   const dir = runDirOf(home, runId);

@@ -2,7 +2,8 @@
 // skipped when finished), then evaluated with the study's attacks and its feature distance measured
 // (each skipped when its report is there). A cell's run id is recorded before its run is created,
 // so an interruption at any point resumes that run and never starts a second one. A failed cell
-// does not stop the queue.
+// does not stop the queue. A study submitted to Slurm is not run here as well: each run is trained
+// in one place.
 import type { EngineEvent } from '../../src-shared/engine-messages';
 import { RESUMABLE_STATUSES, type RunStatus } from '../../src-shared/runs';
 import type { StudyCell, StudyRecipe } from '../../src-shared/study';
@@ -11,7 +12,8 @@ import { evaluateRun, type EvalProgressFn } from '../runs/evaluate-run';
 import { findFeatureDistance, measureFeatureDistance } from '../runs/feature-distance-run';
 import type { RunService, ActiveRun } from '../runs/service';
 import { findStudyReport, studyEvalRequest } from './study-evaluation';
-import { openStudyFolder, readStudyState, writeStudyState } from './study-folder';
+import { openStudyFolder, readStudyState, StudyError, writeStudyState } from './study-folder';
+import { readSlurmRecord } from './slurm/slurm-record';
 
 export type CellPhase = 'training' | 'resuming' | 'trained' | 'evaluating' | 'evaluated' | 'measuring' | 'failed' | 'stopped';
 
@@ -48,6 +50,9 @@ const tagOf = (name: string) => `study:${name}`;
 /** Starts working through the study's cells in grid order. */
 export function runStudy(service: RunService, recipe: StudyRecipe, cells: StudyCell[], hooks: StudyRunHooks = {}): StudyQueue {
   const { home, store } = service;
+  if (readSlurmRecord(home, recipe.name)) {
+    throw new StudyError(`study '${recipe.name}' runs on Slurm: continue it with \`exitlab study run ${recipe.name} --on slurm\`, and bring its runs here with \`exitlab study collect ${recipe.name}\``);
+  }
   openStudyFolder(home, recipe);
   let stopping = false;
   let active: ActiveRun | null = null;

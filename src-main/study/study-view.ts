@@ -5,6 +5,7 @@ import type { StudyCell, StudyRecipe, StudyView } from '../../src-shared/study';
 import type { RunStore } from '../store/run-store';
 import { findFeatureDistance } from '../runs/feature-distance-run';
 import { studyEvalRequest } from './study-evaluation';
+import type { SlurmCells } from './slurm/task-states';
 import { studyStatus, trainingSeconds, type StudyCellStatus } from './study-status';
 import { studyTable, type StudyTable } from './study-table';
 
@@ -14,7 +15,8 @@ export interface StudyViewParts {
   table: StudyTable;
 }
 
-export function studyView(home: string, store: RunStore, recipe: StudyRecipe, cells: StudyCell[]): StudyViewParts {
+/** `slurm`: the cells' Slurm tasks, for a study run on a cluster (asked by the caller: it takes Slurm's tools). */
+export function studyView(home: string, store: RunStore, recipe: StudyRecipe, cells: StudyCell[], slurm: SlurmCells | null = null): StudyViewParts {
   const statuses = studyStatus(home, store, recipe, cells);
   const table = studyTable(recipe, statuses);
   const figures = studyFigures(statuses.filter((s) => s.detail).map((s) => ({
@@ -23,10 +25,12 @@ export function studyView(home: string, store: RunStore, recipe: StudyRecipe, ce
   })));
   const view: StudyView = {
     recipe,
-    cells: statuses.map((s) => ({
+    cells: statuses.map((s, i) => ({
       key: s.cell.key, label: s.cell.label, seed: s.cell.seed, method: s.cell.config.method, runId: s.runId, state: s.state,
-      epochsDone: s.detail?.summary.epochsDone ?? 0, epochs: s.cell.config.epochs, trainingSeconds: trainingSeconds(s.detail),
+      epochsDone: s.detail?.summary.epochsDone ?? slurm?.cells[i].epochsDone ?? 0, epochs: s.cell.config.epochs, trainingSeconds: trainingSeconds(s.detail),
+      slurm: slurm?.cells[i] ?? null,
     })),
+    slurm: slurm && { sharedDir: slurm.record.sharedDir },
     table: { header: table.header, rows: table.rows },
     notes: table.notes,
     figures,

@@ -94,6 +94,7 @@ const VALID: Record<string, unknown> = {
   'studies.list': {},
   'studies.get': { name: 'nope' },
   'studies.report': { name: 'nope' },
+  'studies.collect': { name: 'nope' },
 };
 
 const hostile = fc.oneof(

@@ -13,6 +13,7 @@ import { compareRuns } from '../../store/compare';
 import { commandFailure } from '../command-kit';
 import { UsageError } from '../errors';
 import { ProgressBar } from '../progress';
+import { stoppingOnSignals } from '../../stop-on-signals';
 
 export const summary = 'stored runs: list, show, compare, resume, delete, tag, note, rename, export-bundle, import-bundle';
 
@@ -165,23 +166,15 @@ async function resume(service: RunService, runId: string, json: boolean, workers
   const bar = json ? null : new ProgressBar(process.stderr);
   const onEvent = (event: EngineEvent) => (json ? console.log(JSON.stringify(event)) : bar!.onEvent(event));
   const run = service.resume(runId, { onEvent, workers });
-  const stop = () => run.send({ type: 'stop' });
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  try {
-    const outcome = await run.done;
-    const s = summaryOf(outcome);
-    if (json) console.log(JSON.stringify(s));
-    else {
-      bar!.clear();
-      if (outcome.final.type === 'failed') console.error(`exitlab runs: run ${runId} failed (${outcome.final.kind}): ${outcome.final.message}`);
-      else console.log(`run ${runId} ${outcome.final.status} after ${outcome.final.epochs} epoch(s) in ${secs(outcome.final.seconds)}`);
-    }
-    return outcome.final.type === 'failed' ? 1 : outcome.final.status === 'stopped' ? 130 : 0;
-  } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+  const outcome = await stoppingOnSignals(run.done, () => run.send({ type: 'stop' }));
+  const s = summaryOf(outcome);
+  if (json) console.log(JSON.stringify(s));
+  else {
+    bar!.clear();
+    if (outcome.final.type === 'failed') console.error(`exitlab runs: run ${runId} failed (${outcome.final.kind}): ${outcome.final.message}`);
+    else console.log(`run ${runId} ${outcome.final.status} after ${outcome.final.epochs} epoch(s) in ${secs(outcome.final.seconds)}`);
   }
+  return outcome.final.type === 'failed' ? 1 : outcome.final.status === 'stopped' ? 130 : 0;
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -15,15 +15,18 @@ import { EvaluationError } from '../../runs/evaluate-run';
 import { runStudy, type StudyProgress } from '../../study/run-study';
 import { StudyError, listStudies, readStoredRecipe, studyDirOf } from '../../study/study-folder';
 import { writeStudyReport } from '../../study/study-report';
-import { studyStatus, trainingSeconds } from '../../study/study-status';
+import { studyView } from '../../study/study-view';
 import { duration } from '../../engine/eval/paper-table';
+import { slurmCellsToShow } from '../../study/slurm/task-states';
 import { commandFailure, withCommandStore } from '../command-kit';
+import { collectCommand, onSlurm, SLURM_HELP, SLURM_OPTIONS, submitCommand, taskCommand } from '../study-on-slurm';
 import { UsageError } from '../errors';
 import { ProgressBar } from '../progress';
+import { stoppingOnSignals } from '../../stop-on-signals';
 
 export const summary = 'a named grid of runs (methods × λ × seeds) trained as a resumable queue, evaluated, and reported with the paper\'s table and figures';
 
-const HELP = `usage: exitlab study <run|status|report|list> [<recipe|name>] [options]
+const HELP = `usage: exitlab study <run|status|collect|report|list|task> [<recipe|name>] [options]
 
   exitlab study run <recipe> [options]
                           train every run of the grid one at a time (finished runs are skipped, an
@@ -43,8 +46,12 @@ const HELP = `usage: exitlab study <run|status|report|list> [<recipe|name>] [opt
       --backend <b>       ${BACKENDS.join(' | ')}
       --no-report         do not write the report at the end
       --json              one JSON line per study event (the engine's events are not repeated)
+${SLURM_HELP}
   exitlab study status <name> [--json]
-                          each run of the grid: pending, training, stopped, failed, trained, evaluated
+                          each run of the grid: pending, training, stopped, failed, trained, evaluated;
+                          on Slurm also its task: pending, running, completed, failed, timed-out,
+                          cancelled (from squeue/scontrol, sacct where the cluster keeps accounting,
+                          else the task's own marker and log)
   exitlab study report <name> [--out <dir>]
                           (re)write the report folder (default <home>/studies/<name>/report): table.md
                           with the paper's reported rows beside the measured ones, report.json, figures
@@ -66,6 +73,7 @@ const OPTIONS = {
   'max-batches': { type: 'string' }, 'train-samples': { type: 'string' }, 'eval-samples': { type: 'string' }, samples: { type: 'string' },
   attacks: { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' }, 'no-report': { type: 'boolean' },
   out: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+  ...SLURM_OPTIONS,
 } as const;
 type Values = ReturnType<typeof parse>['values'];
 
@@ -147,9 +155,11 @@ function table(rows: string[][]): string {
 
 async function runCommand(home: string, arg: string | undefined, v: Values): Promise<number> {
   if (!arg) throw new UsageError('study run needs a recipe: a built-in name, a JSON file or a study name');
+  const slurm = onSlurm(v);
   const { recipe, cells } = recipeFor(home, arg, v);
   const known = availableIds(home);
   if (!known.includes(recipe.dataset)) throw new UsageError(`unknown data set '${recipe.dataset}' (available: ${known.join(', ')})`);
+  if (slurm) return submitCommand(home, recipe, cells, v);
   const service = new RunService({ home });
   const bar = v.json ? null : new ProgressBar(process.stderr);
   const say = (p: StudyProgress) => {
@@ -169,16 +179,7 @@ async function runCommand(home: string, arg: string | undefined, v: Values): Pro
         lastEval = head;
       },
     });
-    const stop = () => queue.stop();
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    let result;
-    try {
-      result = await queue.done;
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    }
+    const result = await stoppingOnSignals(queue.done, () => queue.stop());
     bar?.clear();
     if (!v['no-report']) {
       const written = writeStudyReport(home, service.store, recipe, cells);
@@ -211,19 +212,31 @@ export async function run(argv: string[]): Promise<number> {
       for (const name of listStudies(home)) console.log(name);
       return 0;
     case 'status':
-      return withCommandStore(home, [StudyError], (store) => {
+      return withCommandStore(home, [StudyError], async (store) => {
         const { recipe, cells } = storedStudy(home, arg);
-        const statuses = studyStatus(home, store, recipe, cells);
+        const slurm = await slurmCellsToShow(home, store, recipe, cells);
+        const rows = studyView(home, store, recipe, cells, slurm).view.cells;
         if (values.json) {
-          console.log(JSON.stringify(statuses.map((s) => ({ key: s.cell.key, label: s.cell.label, seed: s.cell.seed, runId: s.runId, state: s.state, epochsDone: s.detail?.summary.epochsDone ?? 0, epochs: s.cell.config.epochs, trainingSeconds: trainingSeconds(s.detail) }))));
+          console.log(JSON.stringify(rows));
           return 0;
         }
-        const rows = [['run', 'arm', 'seed', 'state', 'epochs', 'training', 'run id']];
-        for (const s of statuses) rows.push([s.cell.key, s.cell.label, String(s.cell.seed), s.state, `${s.detail?.summary.epochsDone ?? 0}/${s.cell.config.epochs}`, duration(trainingSeconds(s.detail)), s.runId ?? '–']);
-        console.log(`study ${recipe.name} on '${recipe.dataset}': ${statuses.filter((s) => s.state === 'evaluated').length} of ${statuses.length} run(s) evaluated`);
-        console.log(table(rows));
+        const lines = [['run', 'arm', 'seed', 'state', ...(slurm ? ['slurm', 'job'] : []), 'epochs', 'training', 'run id']];
+        for (const c of rows) {
+          lines.push([c.key, c.label, String(c.seed), c.state, ...(c.slurm ? [c.slurm.state, c.slurm.job ?? '–'] : []), `${c.epochsDone}/${c.epochs}`, duration(c.trainingSeconds), c.runId ?? '–']);
+        }
+        console.log(`study ${recipe.name} on '${recipe.dataset}': ${rows.filter((c) => c.state === 'evaluated').length} of ${rows.length} run(s) evaluated${slurm ? `; on Slurm, shared directory ${slurm.record.sharedDir}` : ''}`);
+        console.log(table(lines));
+        // Slurm's own word is in the table; a state read from a task's marker or log says why.
+        for (const c of rows) if (c.slurm && c.slurm.source !== 'slurm' && c.slurm.state !== 'not-submitted') console.log(`${c.key}: ${c.slurm.detail}`);
         return 0;
       });
+    case 'collect':
+      return withCommandStore(home, [StudyError], (store) => {
+        const { recipe, cells } = storedStudy(home, arg);
+        return collectCommand(store, home, recipe, cells, values.json ?? false);
+      });
+    case 'task':
+      return taskCommand(arg, values);
     case 'report':
       return withCommandStore(home, [StudyError], (store) => {
         const { recipe, cells } = storedStudy(home, arg);
@@ -233,6 +246,6 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       });
     default:
-      throw new UsageError(`unknown study command '${sub}' (run, status, report, list)`);
+      throw new UsageError(`unknown study command '${sub}' (run, status, collect, report, list, task)`);
   }
 }

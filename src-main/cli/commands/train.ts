@@ -12,6 +12,7 @@ import { availableIds } from '../../datasets/catalog';
 import type { RunOutcome } from '../../engine/process/run-engine';
 import { RunService } from '../../runs/service';
 import { ProgressBar } from '../progress';
+import { stoppingOnSignals } from '../../stop-on-signals';
 
 export const summary = 'train a multi-exit network (default: the paper\'s fgsm-me on the synthetic set)';
 
@@ -197,16 +198,7 @@ export async function run(argv: string[]): Promise<number> {
   let outcome: RunOutcome;
   try {
     const active = service.start(config, { onEvent });
-    // Ctrl-C stops the run on a checkpoint instead of killing it mid-step.
-    const stop = () => active.send({ type: 'stop' });
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    try {
-      outcome = await active.done;
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    }
+    outcome = await stoppingOnSignals(active.done, () => active.send({ type: 'stop' }));
   } finally {
     await service.close();
   }
