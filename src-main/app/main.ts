@@ -119,7 +119,7 @@ function createWindow(): void {
 
 app.on('web-contents-created', (_event, contents) => hardenContents(contents));
 
-app.whenReady().then(() => {
+void app.whenReady().then(() => {
   // The renderer needs no camera, notifications, or any other permission.
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);

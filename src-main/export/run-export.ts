@@ -1,7 +1,6 @@
 // Exports a stored run's network (whole, or one exit) as TensorFlow.js layers or ONNX, with a
 // metadata.json beside it. Everything is written into a temporary folder next to the destination
 // and renamed into place at the end, so a failed export leaves nothing behind.
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';

@@ -124,7 +124,7 @@ async function openDevice(adapter: GpuAdapter, report: AdapterReport): Promise<W
   device.onuncapturederror = (event) => {
     fault ??= faultOf(event.error);
   };
-  device.lost.then((info) => {
+  void device.lost.then((info) => {
     fault ??= new GpuFaultError(`GPU device lost (${info.reason}): ${info.message.split('\n')[0]}`);
   });
   return { adapter: report, device, fault: () => fault };
