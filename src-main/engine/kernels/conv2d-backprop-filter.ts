@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { withScope, type KernelScope } from './kernel-scope';
+import { attrsOf, type KernelArgs, type KernelOverride } from './override';
 
 type Info = tf.backend_util.Conv2DInfo;
 
@@ -86,15 +87,12 @@ function isPointwise(info: Info): boolean {
   return info.filterHeight === 1 && info.filterWidth === 1 && info.strideHeight === 1 && info.strideWidth === 1 && !p.top && !p.bottom && !p.left && !p.right;
 }
 
-function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const attrs = attrsOf<tf.Conv2DBackpropFilterAttrs>(args.attrs);
   const info = convInfoOf(x, attrs);
   return withScope(args.backend as BackendWasm, (s) => (isPointwise(info) ? filterGradPointwise(s, x, dy, info) : filterGradDilated(s, x, dy, info)));
 }
 
-export const conv2DBackpropFilterConfig: tf.KernelConfig = {
-  kernelName: tf.Conv2DBackpropFilter,
-  backendName: 'wasm',
-  kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc,
-};
+/** A whole kernel of our own: it replaces wasm's built-in (there is none today). */
+export const conv2DBackpropFilterKernel: KernelOverride = { kernelName: tf.Conv2DBackpropFilter, make: () => conv2DBackpropFilter };
