@@ -10,7 +10,7 @@ import { BundleError, exportBundle, importBundle } from '../../runs/bundle';
 import { runDirOf, storedPath } from '../../runs/paths';
 import { RunService } from '../../runs/service';
 import { compareRuns } from '../../store/compare';
-import { commandFailure } from '../command-kit';
+import { commandFailure, isOneOf } from '../command-kit';
 import { UsageError } from '../errors';
 import { ProgressBar } from '../progress';
 
@@ -210,8 +210,8 @@ export async function run(argv: string[]): Promise<number> {
     switch (sub) {
       case 'list': {
         if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-        if (values.status && !RUN_STATUSES.includes(values.status as never)) throw new UsageError(`--status must be one of ${RUN_STATUSES.join(', ')}`);
-        if (values.method && !METHODS.includes(values.method as never)) throw new UsageError(`--method must be one of ${METHODS.join(', ')}`);
+        if (values.status && !isOneOf(RUN_STATUSES, values.status)) throw new UsageError(`--status must be one of ${RUN_STATUSES.join(', ')}`);
+        if (values.method && !isOneOf(METHODS, values.method)) throw new UsageError(`--method must be one of ${METHODS.join(', ')}`);
         const filter = RunFilterSchema.safeParse({ dataset: values.dataset, method: values.method, status: values.status, tag: values.tag, limit: values.limit === undefined ? undefined : Number(values.limit) });
         if (!filter.success) throw new UsageError(describeZodError(filter.error));
         const runs = service.store.listRuns(filter.data);

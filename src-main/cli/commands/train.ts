@@ -110,7 +110,8 @@ export function configFromArgs(argv: string[]): { config: TrainConfig; json: boo
     lambda,
     lambdaWarmupEpochs: number('lambda-warmup', values['lambda-warmup']),
     batchSize: number('batch-size', values['batch-size']),
-    lr: !lrGiven ? undefined : values['lr-schedule'] === 'cyclic' ? { kind: 'cyclic', max: lrMax } : values['lr-schedule'] === undefined || values['lr-schedule'] === 'piecewise' ? { kind: 'piecewise', max: lrMax } : (values['lr-schedule'] as never),
+    // An unknown --lr-schedule is refused below, before this is used.
+    lr: lrGiven ? { kind: values['lr-schedule'] === 'cyclic' ? 'cyclic' : 'piecewise', max: lrMax } : undefined,
     momentum: number('momentum', values.momentum),
     weightDecay: number('weight-decay', values['weight-decay']),
     evalSamples: number('eval-samples', values['eval-samples']),

@@ -73,7 +73,8 @@ async function activate(name: ConcreteBackend, auto: boolean): Promise<AdapterRe
       requireOptional('@tensorflow/tfjs-node-gpu');
       await setTfBackend('tensorflow');
       // Without a CUDA device libtensorflow silently runs on the CPU.
-      if (!(tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice) {
+      const backend = tf.backend();
+      if (!('isUsingGpuDevice' in backend && backend.isUsingGpuDevice === true)) {
         throw new Unavailable('no CUDA device found');
       }
       return;
