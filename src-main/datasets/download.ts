@@ -102,6 +102,7 @@ export async function fetchVerified(remote: RemoteFile, dir: string, opts: Fetch
   let lastReport = 0;
   try {
     if (!response.body) throw new Error('empty response');
+    // Node's web streams are async iterable, but the ReadableStream type fetch returns does not say so.
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
       if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
       received += chunk.length;

@@ -119,6 +119,7 @@ describe('exitlab eval / table', () => {
     const before = evaluationRows(ids.b).length;
     const events: Array<{ fraction: number | null; message: string }> = [];
     const store = openStore(home);
+    // A partial ApiContext: the eval handler uses only the home, the store and the hub's emit.
     const ctx = { home, runs: { store }, hub: { emit: (name: string, p: { fraction: number | null; message: string }) => name === 'job.progress' && events.push(p) } } as unknown as ApiContext;
     try {
       const evaluations = await evalHandlers(ctx)['eval.run']({ runId: ids.b, attacks: ['clean', 'pgd20'], samples: 8, eps: 4, target: 'average', checkpoint: 'last', jobId: 'job-1' });

@@ -6,6 +6,7 @@ import type { RunDetail } from '../../../src-shared/runs';
 import { buildPaperTable, paperTableMarkdown, parseView } from '../../../src-main/engine/eval/paper-table';
 
 function detail(id: string, method: string, epochSeconds: number[]): RunDetail {
+  // A partial RunDetail (and EvaluationReport below): the table reads only these fields.
   return {
     summary: { id, method, dataset: 'synthetic', epochsDone: epochSeconds.length, seconds: epochSeconds.reduce((a, b) => a + b, 0) + 5 },
     epochs: epochSeconds.map((seconds, i) => ({ epoch: i + 1, seconds })),
@@ -17,6 +18,7 @@ const result = (attack: string, label: string, perExit: number[], early: number)
   attack, label, eps: attack === 'clean' ? 0 : 8, steps: 0, restarts: 1, samples: 100, settings: {}, perExit, earlyExit: [point(0.5, early)], gains: null, seconds: 1,
 });
 function report(runId: string, attacks: ReturnType<typeof result>[], warnings: string[] = []): EvaluationReport {
+  // (partial, see above)
   return { runId, samples: 100, eps: 8, attacks, warnings } as unknown as EvaluationReport;
 }
 

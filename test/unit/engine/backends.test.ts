@@ -30,6 +30,7 @@ function dawnWith(info: Info | null) {
 
 async function realAdapter(): Promise<{ limits: Record<string, number>; features: Set<string>; requestDevice(d: object): Promise<unknown> } | null> {
   try {
+    // The webgpu package ships no types for its module object; this is the one call used.
     const dawn = (await import('webgpu')) as unknown as { create(f: string[]): { requestAdapter(o: object): Promise<never> } };
     return await dawn.create([]).requestAdapter({ powerPreference: 'high-performance' });
   } catch {

@@ -204,6 +204,7 @@ describe('baseline configuration', () => {
 describe('trainer with the baselines', () => {
   const data = (() => {
     const { train, test } = generateSynthetic({ trainCount: 16, testCount: 8 });
+    // A partial manifest: training reads only the classes, the normalisation and the flip flag.
     const manifest = { classes: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'], mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], flipAugment: true } as unknown as DatasetManifest;
     return { manifest, train, test };
   })();
