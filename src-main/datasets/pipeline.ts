@@ -4,7 +4,7 @@
 // Everything random is drawn from streams keyed by (seed, epoch) for the order and (seed, epoch, batch)
 // for the augmentation, so batch b of epoch e is the same whether a run got there directly or resumed
 // from a checkpoint, and a batch can be built without building the ones before it.
-import { Rng, hashSeed } from './rng';
+import { mixSeed, Rng } from '../random';
 import type { Batch, Split } from './types';
 
 export interface PipelineOptions {
@@ -81,7 +81,7 @@ export class BatchPipeline {
   order(epoch: number): Uint32Array {
     const order = new Uint32Array(this.split.count);
     for (let i = 0; i < order.length; i++) order[i] = i;
-    if (this.opts.shuffle) new Rng(hashSeed(this.opts.seed, epoch, 0x0dde4)).shuffle(order);
+    if (this.opts.shuffle) new Rng(mixSeed(this.opts.seed, epoch, 0x0dde4)).shuffle(order);
     return order;
   }
 
@@ -93,7 +93,7 @@ export class BatchPipeline {
     if (index < 0 || index >= this.batchesPerEpoch || size <= 0) throw new Error(`batch ${index} is outside the epoch's ${this.batchesPerEpoch} batches`);
     const x = new Float32Array(size * IMAGE);
     const y = new Int32Array(size);
-    const rng = new Rng(hashSeed(seed, epoch, index));
+    const rng = new Rng(mixSeed(seed, epoch, index));
     for (let i = 0; i < size; i++) {
       const src = order[start + i];
       y[i] = this.split.labels[src];
@@ -144,7 +144,7 @@ export function splitValidation(split: Split, fraction: number, seed: number): {
     if (!byClass.has(c)) byClass.set(c, []);
     byClass.get(c)!.push(i);
   }
-  const rng = new Rng(hashSeed(seed, 0x7a11d));
+  const rng = new Rng(mixSeed(seed, 0x7a11d));
   const isVal = new Uint8Array(split.count);
   for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
     const idx = rng.shuffle(byClass.get(c)!);

@@ -10,7 +10,7 @@
 // colour alone classifies only about 60% (the test pins that range); the textured classes share
 // one disc-shaped region, so the net has to look at the texture inside it.
 import type { Split } from './types';
-import { Rng, hashSeed } from './rng';
+import { mixSeed, Rng } from '../random';
 
 export const SYNTHETIC_CLASSES = [
   'disc',
@@ -236,9 +236,9 @@ function drawSplit(seed: number, splitIndex: number, count: number): Split {
   const labels = new Uint8Array(count);
   // Balanced classes in a seeded order.
   for (let i = 0; i < count; i++) labels[i] = i % SYNTHETIC_CLASSES.length;
-  new Rng(hashSeed(seed, splitIndex, 0x5eed)).shuffle(labels);
+  new Rng(mixSeed(seed, splitIndex, 0x5eed)).shuffle(labels);
   for (let i = 0; i < count; i++) {
-    drawSyntheticImage(labels[i], new Rng(hashSeed(seed, splitIndex, i)), images, i * PIXELS * 3);
+    drawSyntheticImage(labels[i], new Rng(mixSeed(seed, splitIndex, i)), images, i * PIXELS * 3);
   }
   return { images, labels, count };
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src-main/engine/train/checkpoint';
 import { openDataset } from '../../src-main/datasets/catalog';
 import { readBundle } from '../../src-main/runs/bundle';
-import { Rng } from '../../src-main/engine/attacks/rng';
+import { mixSeed, Rng } from '../../src-main/random';
 import { openDatabase } from '../../src-main/store/database';
 import { SCHEMA_VERSION } from '../../src-main/store/migrations';
 import { openStore } from '../../src-main/store/run-store';
@@ -190,7 +190,7 @@ describe('SIGKILL on every write path', () => {
       const clean = writePath.prepare(KILLS);
       const full = await exitlab(clean.home, clean.argv);
       expect(full.code, full.err).toBe(0);
-      const random = new Rng(SEED * 100 + p);
+      const random = new Rng(mixSeed(SEED, p));
       const killedAt: number[] = [];
       for (let i = 0; i < KILLS; i++) {
         const { home, argv } = writePath.prepare(i);

@@ -8,7 +8,7 @@ import type { ExitTarget, MultiExitNet } from '../model/multi-exit';
 import { objectivesOf } from './loss';
 import { allHeadsWrong, headLogits, headsOf, type SingleTarget } from './objective';
 import { gatherRows, mergeRows, spreadRows } from './rows';
-import { Rng } from './rng';
+import { Rng } from '../../random';
 
 export interface AttackOutcome {
   /** Per sample: the first point found that fools the target, else the clean point. */

@@ -15,6 +15,7 @@ import { fabTargeted, rankedClasses } from './fab';
 import { objectiveMarginFn, square } from './square';
 import { TargetTracker, type EnsembleTracker } from './attack';
 import { gatherRows } from './rows';
+import { mixSeed } from '../../random';
 
 export { AA_COMPONENTS, type AaComponent };
 
@@ -48,7 +49,7 @@ export async function runAutoAttack(net: MultiExitNet, x: tf.Tensor4D, y: tf.Ten
   const targets = Math.min(opts.targetClasses, net.numClasses - 1);
   // Targeted DLR needs 4 classes; below that APGD-T ascends the targeted cross-entropy instead.
   const targetedLoss = net.numClasses >= 4 ? 'dlr-targeted' : 'ce-targeted';
-  const seedOf = (c: number, o: number, r: number) => opts.seed + 7919 * c + 104_729 * o + 13 * r;
+  const seedOf = (c: number, o: number, r: number) => mixSeed(opts.seed, c, o, r);
 
   const subset = (rows: number[]) => {
     const [sx, sy] = gatherRows(rows, x, y);

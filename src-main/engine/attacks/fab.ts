@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MultiExitNet } from '../model/multi-exit';
 import { allHeadsWrong, headLogits, type SingleTarget } from './objective';
 import type { AttackOutcome } from './attack';
-import { Rng } from './rng';
+import { Rng } from '../../random';
 
 export interface FabOptions {
   eps: number;

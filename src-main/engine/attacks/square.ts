@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MultiExitNet } from '../model/multi-exit';
 import { headLogits, objectiveMargin, type SingleTarget } from './objective';
 import type { AttackOutcome } from './attack';
-import { Rng } from './rng';
+import { Rng } from '../../random';
 
 export interface SquareOptions {
   eps: number;
@@ -78,8 +78,8 @@ export async function square(x: tf.Tensor4D, y: tf.Tensor1D, marginFn: MarginFn,
     const cand = new Float32Array(active.length * dim);
     active.forEach((s, k) => {
       cand.set(best.subarray(s * dim, (s + 1) * dim), k * dim);
-      const top = rng.int(0, h - side + 1);
-      const left = rng.int(0, w - side + 1);
+      const top = rng.int(h - side + 1);
+      const left = rng.int(w - side + 1);
       for (let ch = 0; ch < c; ch++) {
         const sign = rng.sign();
         for (let row = top; row < top + side; row++) {

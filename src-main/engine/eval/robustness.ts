@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AttackResult, EarlyExitPoint, EvalAttack } from '../../../src-shared/evaluation';
 import type { ExitTarget, MultiExitNet } from '../model/multi-exit';
-import { Rng } from '../attacks/rng';
+import { mixSeed, Rng } from '../../random';
 import { calibrateThreshold, exitShare, meanCost, type Calibration } from './early-exit';
 import { attackNamed, type AttackSettings } from './attack-specs';
 import { predictAll, RobustTracker } from './tracker';
@@ -84,7 +84,7 @@ export async function evaluateRobustness(net: MultiExitNet, images: ImageSet, ca
   const attacks: AttackResult[] = [];
   for (const [a, name] of opts.attacks.entries()) {
     const attack = attackNamed(name, opts.settings);
-    const rng = new Rng(opts.seed * 1009 + a);
+    const rng = new Rng(mixSeed(opts.seed, a));
     const robust = new Array(exits + thresholds.length).fill(0);
     const robustImages: string[][] = Array.from({ length: exits + thresholds.length }, () => []);
     const macs = new Array(thresholds.length).fill(0);

@@ -9,8 +9,12 @@ import type { ModelConfig } from '../../../src-shared/config';
 import type { ModelSummary } from '../../../src-shared/engine-messages';
 import type { MultiExitNet } from './multi-exit';
 import { withLazyConvGradient, withOnePassBatchNorm } from './lean-layers';
+import { mixSeed } from '../../random';
 
 type SymbolicTensor = tf.SymbolicTensor;
+
+/** Tags the exits' FC initialisers' seeds apart from the convolutions' (seed, layer number). */
+const FC_STREAM = 0xfc;
 
 /** Builds layers with stable names and seeded initialisers, and counts parameters and MACs. */
 class LayerFactory {
@@ -35,7 +39,7 @@ class LayerFactory {
       strides: stride,
       padding: 'same',
       useBias: false,
-      kernelInitializer: tf.initializers.heNormal({ seed: this.seed * 7919 + this.counter }),
+      kernelInitializer: tf.initializers.heNormal({ seed: mixSeed(this.seed, this.counter) }),
     });
     withLazyConvGradient(conv, stride);
     const y = conv.apply(x) as SymbolicTensor;
@@ -65,7 +69,7 @@ class LayerFactory {
       units: numClasses,
       // PyTorch's nn.Linear default (U(±1/√fan_in)): the paper's λ values were tuned with it, and
       // the penalty's starting size depends on the initial ‖W_fc‖.
-      kernelInitializer: tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: this.seed * 7919 + 100_000 + exit }),
+      kernelInitializer: tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: mixSeed(this.seed, FC_STREAM, exit) }),
     });
     this.macs += channels * numClasses;
     this.params += channels * numClasses + numClasses;

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MultiExitNet } from '../model/multi-exit';
 import { fgsm } from '../attacks/fgsm';
 import { pgd } from '../attacks/pgd';
+import { mixSeed } from '../../random';
 
 export interface HeldOut { x: Float32Array; y: Int32Array; count: number }
 
@@ -23,8 +24,8 @@ export async function robustAccuracy(net: MultiExitNet, data: HeldOut, eps: numb
 
 /**
  * The counts behind robustAccuracy. `data` may be a part of a larger set that starts at image
- * `offset` of it: each batch's PGD seed is the run's seed plus the batch's position in the whole
- * set, so parts counted apart (in separate workers) add up to the count of the whole.
+ * `offset` of it: each batch's PGD seed is mixed from the run's seed and the batch's position in the
+ * whole set, so parts counted apart (in separate workers) add up to the count of the whole.
  */
 export async function robustCounts(net: MultiExitNet, data: HeldOut, eps: number, batchSize: number, seed: number, offset = 0): Promise<RobustCounts> {
   const exits = net.exitCount;
@@ -38,7 +39,7 @@ export async function robustCounts(net: MultiExitNet, data: HeldOut, eps: number
       const inputs = [
         x,
         fgsm(net, x, y, { eps, alpha: eps, randomStart: false, target }),
-        pgd(net, x, y, { eps, alpha: 2 / 255, steps: 10, restarts: 1, target, seed: seed + offset + start }),
+        pgd(net, x, y, { eps, alpha: 2 / 255, steps: 10, restarts: 1, target, seed: mixSeed(seed, offset + start) }),
       ];
       return tf.stack(inputs.map((input) => tf.stack(net.forward(input, false).map((l) => tf.sum(tf.cast(tf.equal(tf.argMax(l, 1), y), 'float32'))))));
     });

@@ -12,7 +12,7 @@ import { SgdMomentum } from './optimizer';
 import { trainStep, type WeightUpdate } from './step';
 import { accumulate, emptySums, type ExitSums } from './epoch-stats';
 import { robustAccuracy, robustCounts, type HeldOut, type RobustAccuracy, type RobustCounts } from './monitor';
-import { mixSeed } from './seeds';
+import { mixSeed } from '../../random';
 import { loadWeightsInto, modelWeightTensors, snapshot, type CheckpointTensor } from './checkpoint';
 
 /** What a network is built from besides the run's configuration (the data set's classes and statistics). */

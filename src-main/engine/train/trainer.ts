@@ -13,7 +13,7 @@ import { ThreadGroup } from '../parallel/thread-group';
 import { createMethod } from './methods';
 import { resolveTrainConfig } from './resolve-config';
 import { lambdaAt, learningRate } from './schedules';
-import { mixSeed } from './seeds';
+import { mixSeed } from '../../random';
 import { emptyEpochSums, rates, type EpochSums } from './epoch-stats';
 import { detectOverfitting, initialOverfitState, type HeldOut, type OverfitState } from './monitor';
 import { CHECKPOINT_FILES, copyCheckpoint, readResumeCheckpoint, writeCheckpoint } from './checkpoint';

@@ -73,11 +73,13 @@ describe('data-parallel training over worker threads', () => {
 describe('the exchange', () => {
   it('gives the whole minibatch\'s gradient: two identical shards step like one thread on the whole batch', async () => {
     // With both halves the same images, per-shard batch-norm statistics equal the whole batch's,
-    // so two workers must reproduce one thread's step (up to float rounding).
+    // so two workers must reproduce one thread's step (up to float rounding). Seed 6: with seed 5's
+    // initial weights one batch-norm offset ends near 2e-4, a sum that nearly cancels, and the two
+    // summation orders differ there by 1.7e-3 relative (elsewhere by 1e-7; seeds 6 and 7: 5e-6).
     const half = batch(8, 3);
     const twice = { x: new Float32Array([...half.x, ...half.x]), y: Int32Array.from([...half.y, ...half.y]) };
-    const group = await ThreadGroup.start({ config: config(), data: DATA, eps: EPS, alpha: EPS, workers: 2 });
-    const local = new LocalGroup(config(), DATA, EPS, EPS, 5);
+    const group = await ThreadGroup.start({ config: config({ seed: 6 }), data: DATA, eps: EPS, alpha: EPS, workers: 2 });
+    const local = new LocalGroup(config({ seed: 6 }), DATA, EPS, EPS, 6);
     try {
       for (let b = 0; b < 2; b++) {
         const lossThreads = await group.step(twice, at(b), sums(), noCheck);
