@@ -1,10 +1,10 @@
 // The attacks against exhaustive search on a 4-pixel, 4-class, two-exit network with known weights.
-// For a linear exit the corners of the ε-ball are exact (brute-force.ts): an exact attack can be
+// For a linear exit the corners of the ε-ball are exact (test/helpers/brute-force.ts): an exact attack can be
 // neither weaker nor stronger. For the ReLU exit and the all-heads objective a regular grid is a
 // lower bound on what can be fooled: the attacks must fool at least what the grid fools.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { bruteForce } from '../../../src-main/engine/attacks/brute-force';
+import { bruteForce } from '../../helpers/brute-force';
 import { AA_STANDARD, autoAttack } from '../../../src-main/engine/attacks/autoattack';
 import { apgd } from '../../../src-main/engine/attacks/apgd';
 import { pgd } from '../../../src-main/engine/attacks/pgd';
