@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tar from 'tar';
-import type { DatasetManifest } from '../../src-shared/datasets';
+import { IMAGE_VALUES, type DatasetManifest } from '../../src-shared/datasets';
 import { readDatasetManifest, availableIds } from './catalog';
 import { DatasetError } from './errors';
 import { CIFAR10_CLASSES, CifarFormatError, parseLabelNames, parseRecords, recordCount, type RecordLayout } from './formats/cifar';
@@ -161,8 +161,8 @@ async function readSingleBin(file: string, opts: ImportOptions): Promise<{ train
   const trainCount = all.count - testCount;
   if (trainCount < 1) throw new DatasetError(`${file}: ${all.count} record(s) are too few to hold out a test split`);
   return {
-    train: { images: all.images.subarray(0, trainCount * 3072), labels: all.labels.subarray(0, trainCount), count: trainCount },
-    test: { images: all.images.subarray(trainCount * 3072), labels: all.labels.subarray(trainCount), count: testCount },
+    train: { images: all.images.subarray(0, trainCount * IMAGE_VALUES), labels: all.labels.subarray(0, trainCount), count: trainCount },
+    test: { images: all.images.subarray(trainCount * IMAGE_VALUES), labels: all.labels.subarray(trainCount), count: testCount },
     origin: { path: path.resolve(file), testHeldOut: `last ${testCount} records` },
   };
 }

@@ -6,6 +6,7 @@
 // coarsest scale.
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../../../src-shared/config';
+import { IMAGE_SHAPE } from '../../../src-shared/datasets';
 import type { ModelSummary } from '../../../src-shared/engine-messages';
 import type { MultiExitNet } from './multi-exit';
 import { withLazyConvGradient, withOnePassBatchNorm } from './lean-layers';
@@ -114,7 +115,7 @@ export function buildMsdnetLayers(cfg: ModelConfig, numClasses: number, seed: nu
   const gr = cfg.growthFactor;
   const bn = cfg.bottleneckFactor;
   const S = cfg.scales;
-  const input = tf.input({ shape: [32, 32, 3], name: 'image' });
+  const input = tf.input({ shape: [...IMAGE_SHAPE], name: 'image' });
 
   // First layer: one feature map per scale, each from the previous one by a strided convolution.
   let xs: SymbolicTensor[] = [];

@@ -1,6 +1,7 @@
 // What the trainer watches each epoch: held-out clean / FGSM / PGD-10 accuracy per exit, and the
 // catastrophic-overfitting probe (FGSM vs PGD accuracy on a fixed training minibatch).
 import * as tf from '@tensorflow/tfjs';
+import { IMAGE_SHAPE, IMAGE_VALUES } from '../../../src-shared/datasets';
 import type { MultiExitNet } from '../model/multi-exit';
 import { fgsm } from '../attacks/fgsm';
 import { pgd } from '../attacks/pgd';
@@ -33,7 +34,7 @@ export async function robustCounts(net: MultiExitNet, data: HeldOut, eps: number
   for (let start = 0; start < data.count; start += batchSize) {
     const n = Math.min(batchSize, data.count - start);
     const counts = tf.tidy(() => {
-      const x = tf.tensor4d(data.x.subarray(start * 3072, (start + n) * 3072), [n, 32, 32, 3]);
+      const x = tf.tensor4d(data.x.subarray(start * IMAGE_VALUES, (start + n) * IMAGE_VALUES), [n, ...IMAGE_SHAPE]);
       const y = tf.tensor1d(data.y.subarray(start, start + n), 'int32');
       const target = { kind: 'average' } as const;
       const inputs = [

@@ -3,7 +3,7 @@
 // when a run has one worker; with N workers each worker thread drives its own (engine/parallel).
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../../../src-shared/config';
-import type { DatasetManifest } from '../../../src-shared/datasets';
+import { IMAGE_SHAPE, type DatasetManifest } from '../../../src-shared/datasets';
 import { buildMsdnet } from '../model/msdnet';
 import type { MultiExitNet } from '../model/multi-exit';
 import { createMethod } from './methods';
@@ -74,7 +74,7 @@ export class Replica {
   async step(input: StepInput, options: { update?: WeightUpdate; into?: { adv: ExitSums; clean: ExitSums }; checkLoss?: (replay: number, loss: number) => void } = {}): Promise<StepResult> {
     const { update = this.optimizer, checkLoss = () => {} } = options;
     const n = input.y.length;
-    const x = tf.tensor4d(input.x, [n, 32, 32, 3]);
+    const x = tf.tensor4d(input.x, [n, ...IMAGE_SHAPE]);
     const y = tf.tensor1d(input.y, 'int32');
     const adv = options.into?.adv ?? emptySums(this.net.exitCount);
     const losses: number[] = [];

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import type { EngineEvent } from '../../../src-shared/engine-messages';
 import type { EpochMetrics } from '../../../src-shared/metrics';
-import type { DatasetManifest } from '../../../src-shared/datasets';
+import { IMAGE_VALUES, type DatasetManifest } from '../../../src-shared/datasets';
 import type { BackendName, TrainConfig } from '../../../src-shared/config';
 import type { Split } from '../../datasets/types';
 import { BatchPipeline } from '../../datasets/pipeline';
@@ -52,7 +52,7 @@ const THREADED_BACKENDS: readonly string[] = ['wasm', 'cpu'];
 
 function heldOut(split: Split, count: number): HeldOut {
   const n = Math.min(count, split.count);
-  const x = new Float32Array(n * 3072);
+  const x = new Float32Array(n * IMAGE_VALUES);
   for (let i = 0; i < x.length; i++) x[i] = split.images[i] / 255;
   return { x, y: Int32Array.from(split.labels.subarray(0, n)), count: n };
 }
@@ -150,7 +150,7 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
         // One SGD step per replay (Free-m replays a minibatch m times, the learning rate advancing 1/m of a step each).
         const lrs = Array.from({ length: replays }, (_, r) => learningRate(config.lr, step + r / replays, totalSteps));
         const at = { epoch, batch: b, lambda: lambdaNow, lrs, clean: b % CLEAN_EVERY === 0 };
-        const loss = await group.step({ x: batch.x.subarray(0, batch.size * 3072), y: batch.y.subarray(0, batch.size) }, at, sums, (_r, value) => {
+        const loss = await group.step({ x: batch.x.subarray(0, batch.size * IMAGE_VALUES), y: batch.y.subarray(0, batch.size) }, at, sums, (_r, value) => {
           if (!Number.isFinite(value)) throw new NanLossError(`loss became ${value} at epoch ${epoch}, batch ${b + 1} (learning rate ${lr})`);
         });
         const seconds = (performance.now() - t0) / 1000;
