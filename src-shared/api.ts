@@ -12,7 +12,7 @@ import { EvalAttackSchema, EvalTargetSchema } from './evaluation';
 import { StudyNameSchema, StudySummarySchema, StudyViewSchema } from './study';
 import {
   CheckpointKindSchema, DEFAULT_CHECKPOINT, EvaluationSchema, RunComparisonSchema, RunDetailSchema, RunFilterSchema, ExportRequestSchema, RunIdSchema, RunNameSchema, RunStatusSchema, RunSummarySchema, TagSchema,
-  type Evaluation, type RunComparison, type RunDetail, type RunFilter, type RunStatus, type RunSummary,
+  type Evaluation, type RunComparison, type RunDetail, type RunStatus, type RunSummary,
 } from './runs';
 
 const Empty = z.object({}).strict();
@@ -21,7 +21,7 @@ const RunId = RunIdSchema;
 const JobId = z.string().min(1).max(100).optional();
 const AbsolutePath = z.string().min(1, 'a path is required').max(4096);
 
-export const AppInfoSchema = z.object({
+const AppInfoSchema = z.object({
   version: z.string(),
   /** The data folder (EXITLAB_HOME) everything is written under. */
   home: z.string(),
@@ -37,10 +37,10 @@ export const PickPathRequestSchema = z.object({
   title: z.string().max(200).optional(),
 });
 
-export const DownloadSourceSchema = z.enum(['cifar10', 'cifar100', 'svhn']);
-export const LabelModeSchema = z.enum(['fine', 'coarse']);
+const DownloadSourceSchema = z.enum(['cifar10', 'cifar100', 'svhn']);
+const LabelModeSchema = z.enum(['fine', 'coarse']);
 
-export const DatasetPreviewSchema = z.object({
+const DatasetPreviewSchema = z.object({
   id: z.string(),
   split: z.string(),
   classes: z.array(z.string()),
@@ -51,9 +51,9 @@ export const DatasetPreviewSchema = z.object({
 });
 export type DatasetPreview = z.infer<typeof DatasetPreviewSchema>;
 
-export { RunStatusSchema, type RunStatus };
+export type { RunStatus };
 
-export const ProgressSchema = z.object({
+const ProgressSchema = z.object({
   epoch: z.number().int().positive(),
   epochs: z.number().int().positive(),
   batch: z.number().int().nonnegative(),
@@ -62,10 +62,9 @@ export const ProgressSchema = z.object({
   loss: z.number(),
   imagesPerSecond: z.number().nonnegative(),
 });
-export type Progress = z.infer<typeof ProgressSchema>;
 
 /** A run the app is training now (or finished since it started): what the Live run view draws. */
-export const LiveRunSchema = z.object({
+const LiveRunSchema = z.object({
   runId: z.string(),
   name: z.string(),
   config: TrainConfigSchema,
@@ -86,10 +85,9 @@ export const LiveRunSchema = z.object({
 });
 export type LiveRun = z.infer<typeof LiveRunSchema>;
 
-export { RunSummarySchema, RunDetailSchema, RunComparisonSchema, EvaluationSchema, RunFilterSchema };
-export type { RunSummary, RunDetail, RunComparison, Evaluation, RunFilter };
+export type { RunSummary, RunDetail, RunComparison, Evaluation };
 
-export const ExportResultSchema = z.object({ out: z.string(), files: z.array(z.string()) });
+const ExportResultSchema = z.object({ out: z.string(), files: z.array(z.string()) });
 
 /** Method name → request and response schemas. The renderer may call nothing else. */
 export const API_METHODS = {

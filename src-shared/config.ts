@@ -45,7 +45,7 @@ export const ModelConfigSchema = z.object({
 });
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 
-export const LrScheduleSchema = z.discriminatedUnion('kind', [
+const LrScheduleSchema = z.discriminatedUnion('kind', [
   /** Multiply by `factor` at each listed fraction of training (the CIFAR step schedule). */
   z.object({ kind: z.literal('piecewise'), max: z.number().positive(), milestones: z.array(z.number().gt(0).lt(1)).default([0.5, 0.75]), factor: z.number().gt(0).lt(1).default(0.1) }),
   /** Triangular cyclic schedule of fast adversarial training: 0 → max at the middle → 0, per iteration. */

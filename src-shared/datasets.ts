@@ -3,13 +3,13 @@ import { z } from 'zod';
 
 /** Every data set the app handles is 32x32 RGB, stored and batched row-major HWC (channels last). */
 export const IMAGE_SIDE = 32;
-export const IMAGE_CHANNELS = 3;
+const IMAGE_CHANNELS = 3;
 /** [height, width, channels] of one image, as tfjs's NHWC tensors have it after the batch axis. */
 export const IMAGE_SHAPE = [IMAGE_SIDE, IMAGE_SIDE, IMAGE_CHANNELS] as const;
 /** Values in one image (3072): bytes on disk, floats in a batch. */
 export const IMAGE_VALUES = IMAGE_SIDE * IMAGE_SIDE * IMAGE_CHANNELS;
 
-export const DatasetSourceSchema = z.enum(['synthetic', 'cifar10', 'cifar100', 'svhn', 'cifar10-bin']);
+const DatasetSourceSchema = z.enum(['synthetic', 'cifar10', 'cifar100', 'svhn', 'cifar10-bin']);
 
 export const DatasetManifestSchema = z.object({
   formatVersion: z.literal(1),

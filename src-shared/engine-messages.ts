@@ -23,7 +23,7 @@ export const EngineCommandSchema = z.discriminatedUnion('type', [
 export type EngineCommand = z.infer<typeof EngineCommandSchema>;
 export type EngineCommandInput = z.input<typeof EngineCommandSchema>;
 
-export const AdapterReportSchema = z.object({
+const AdapterReportSchema = z.object({
   vendor: z.string(),
   architecture: z.string(),
   description: z.string(),

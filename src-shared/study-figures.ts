@@ -19,13 +19,13 @@ export interface StudyRunFigureInput {
 }
 
 /** `label`: a name written beside the point (a scatter of runs says which run a point is). */
-export const FigurePointSchema = z.object({ x: z.number(), y: z.number(), label: z.string().optional() });
+const FigurePointSchema = z.object({ x: z.number(), y: z.number(), label: z.string().optional() });
 export type FigurePoint = z.infer<typeof FigurePointSchema>;
 
-export const FigureSeriesSchema = z.object({ label: z.string(), color: z.string(), points: z.array(FigurePointSchema) });
+const FigureSeriesSchema = z.object({ label: z.string(), color: z.string(), points: z.array(FigurePointSchema) });
 export type FigureSeries = z.infer<typeof FigureSeriesSchema>;
 
-export const FigurePanelSchema = z.object({
+const FigurePanelSchema = z.object({
   title: z.string(),
   xLabel: z.string(),
   yLabel: z.string(),

@@ -17,7 +17,7 @@ export const StudyNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63
  */
 const TrainOverridesSchema = z.record(z.string(), z.unknown());
 
-export const StudyArmSchema = z.object({
+const StudyArmSchema = z.object({
   /** How tables and figures name the arm; default: the method, with its λ where it is not the paper's. */
   label: z.string().min(1).max(60).optional(),
   method: MethodSchema,
@@ -33,11 +33,10 @@ export const StudyArmSchema = z.object({
 export type StudyArm = z.infer<typeof StudyArmSchema>;
 
 /** How every run of a study is evaluated: an evaluation request without its run. */
-export const StudyEvalSchema = EvalRequestSchema.omit({ runId: true }).extend({
+const StudyEvalSchema = EvalRequestSchema.omit({ runId: true }).extend({
   attacks: EvalRequestSchema.shape.attacks.default([...PAPER_ATTACKS]),
   samples: EvalRequestSchema.shape.samples.default(256),
 });
-export type StudyEval = z.infer<typeof StudyEvalSchema>;
 
 export const StudyRecipeSchema = z.object({
   name: StudyNameSchema,
@@ -114,7 +113,7 @@ function armConfig(recipe: StudyRecipe, arm: StudyArm, a: number, seed: number):
 }
 
 /** Every run of the study in grid order (arm by arm, seed by seed). Throws StudyRecipeError. */
-export function expandStudy(recipe: StudyRecipe): StudyCell[] {
+function expandStudy(recipe: StudyRecipe): StudyCell[] {
   const labels = recipe.arms.map(armLabel);
   const keys = labels.map(slug);
   const twin = keys.findIndex((k, i) => keys.indexOf(k) !== i);
@@ -151,11 +150,11 @@ export const StudyStateSchema = z.object({
 export type StudyState = z.infer<typeof StudyStateSchema>;
 
 /** Where a grid cell stands, as `study status` and the report show it. */
-export const STUDY_CELL_STATES = ['pending', 'training', 'paused', 'stopped', 'failed', 'interrupted', 'trained', 'evaluated'] as const;
+const STUDY_CELL_STATES = ['pending', 'training', 'paused', 'stopped', 'failed', 'interrupted', 'trained', 'evaluated'] as const;
 export type StudyCellState = (typeof STUDY_CELL_STATES)[number];
 
 /** A study as the app's Study view shows it: its runs' states, the results table and the figures. */
-export const StudyCellViewSchema = z.object({
+const StudyCellViewSchema = z.object({
   key: z.string(),
   label: z.string(),
   seed: z.number().int(),

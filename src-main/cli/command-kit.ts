@@ -43,7 +43,7 @@ export function commandFailure(err: unknown, domainErrors: ErrorClass[] = []): u
   return err;
 }
 
-export function openStoreForCommand(home: string): RunStore {
+function openStoreForCommand(home: string): RunStore {
   try {
     return openStore(home);
   } catch (err) {

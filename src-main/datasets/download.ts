@@ -62,7 +62,7 @@ const sizeOf = (file: string) => (fs.existsSync(file) ? fs.statSync(file).size :
  * server honours Range requests. Returns the verified file's path. A checksum mismatch deletes the
  * partial file (it cannot be repaired by resuming); an interrupted transfer keeps it.
  */
-export async function fetchVerified(remote: RemoteFile, dir: string, opts: FetchOptions = {}): Promise<string> {
+async function fetchVerified(remote: RemoteFile, dir: string, opts: FetchOptions = {}): Promise<string> {
   fs.mkdirSync(dir, { recursive: true });
   const final = path.join(dir, remote.name);
   const part = `${final}.part`;

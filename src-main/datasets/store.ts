@@ -16,7 +16,7 @@ import { rethrowWriteFailure } from '../write-errors';
 
 export const MANIFEST_FILE = 'manifest.json';
 
-export const splitFiles = (dir: string, split: string) => ({
+const splitFiles = (dir: string, split: string) => ({
   images: path.join(dir, `${split}.images.u8`),
   labels: path.join(dir, `${split}.labels.u8`),
 });
@@ -32,7 +32,7 @@ export function splitChecksum(split: Split): string {
 }
 
 /** Per-channel mean and std of HWC uint8 images, in [0,1] units. */
-export function channelStats(split: Split): { mean: [number, number, number]; std: [number, number, number] } {
+function channelStats(split: Split): { mean: [number, number, number]; std: [number, number, number] } {
   const sum = [0, 0, 0];
   const sq = [0, 0, 0];
   const n = split.count * IMAGE_VALUES;

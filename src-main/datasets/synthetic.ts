@@ -199,7 +199,7 @@ function objectHue(label: number, rng: Rng): number {
 }
 
 /** Draws one image of class `label` into out[offset … offset+IMAGE_VALUES) as HWC uint8. */
-export function drawSyntheticImage(label: number, rng: Rng, out: Uint8Array, offset: number): void {
+function drawSyntheticImage(label: number, rng: Rng, out: Uint8Array, offset: number): void {
   const canvas = new Float32Array(IMAGE_VALUES);
   const mask = new Float32Array(PIXELS);
   const bgLevel = drawBackground(canvas, rng);

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ProtoWriter } from './protobuf';
 
 /** Opset 13: Conv, BatchNormalization, Gemm, pooling, Concat with the attributes used below. */
-export const ONNX_OPSET = 13;
+const ONNX_OPSET = 13;
 const IR_VERSION = 7;
 const FLOAT = 1;
 

@@ -18,7 +18,7 @@ import { rethrowWriteFailure } from '../write-errors';
 export { ExportError };
 
 export const METADATA_FILE = 'metadata.json';
-export const ONNX_FILE = 'model.onnx';
+const ONNX_FILE = 'model.onnx';
 
 export interface ExportResult {
   out: string;
@@ -27,7 +27,7 @@ export interface ExportResult {
 }
 
 /** Refuses a destination that exists or whose parent folder cannot take it; returns it resolved. */
-export function checkDestination(out: string): string {
+function checkDestination(out: string): string {
   const dest = path.resolve(out);
   if (fs.existsSync(dest)) throw new ExportError(`${dest} already exists: choose a new folder name`);
   const parent = path.dirname(dest);
@@ -46,7 +46,7 @@ export function checkDestination(out: string): string {
   return dest;
 }
 
-export function buildMetadata(detail: RunDetail, loaded: LoadedRunModel, model: tf.LayersModel, opts: { format: 'tfjs' | 'onnx'; exit: number | null; files: string[]; outputNames: string[] }): ExportMetadata {
+function buildMetadata(detail: RunDetail, loaded: LoadedRunModel, model: tf.LayersModel, opts: { format: 'tfjs' | 'onnx'; exit: number | null; files: string[]; outputNames: string[] }): ExportMetadata {
   const { dataset, checkpoint, summary } = loaded;
   const label = (e: { checkpoint: string }) => e.checkpoint === checkpoint.kind || e.checkpoint === String(checkpoint.epoch);
   const evaluations = detail.evaluations.filter(label);

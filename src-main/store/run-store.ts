@@ -19,7 +19,7 @@ export class UnknownRunError extends StoreError {}
 const now = () => new Date().toISOString();
 
 /** "msdnet 7 blocks, step 2, 16 ch, growth 6, 3 scales": the model column of run lists. */
-export function describeModel(m: ModelConfig): string {
+function describeModel(m: ModelConfig): string {
   return `${m.arch} ${m.blocks} blocks, step ${m.step}, base ${m.base}, ${m.channels} ch, growth ${m.growthRate}, ${m.scales} scales${m.exits === 'last' ? ', last exit only' : ''}`;
 }
 

@@ -25,7 +25,7 @@ export interface BruteForceResult {
   maxLoss: Float32Array;
 }
 
-export const MAX_BRUTE_FORCE_POINTS = 1 << 20;
+const MAX_BRUTE_FORCE_POINTS = 1 << 20;
 
 export async function bruteForce(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, opts: BruteForceOptions): Promise<BruteForceResult> {
   const [n, ...shape] = x.shape;

@@ -3,7 +3,7 @@
 // each row-major. Images are stored HWC in the app, so planes are interleaved on the way in.
 import type { Split } from '../types';
 
-export const CIFAR_PIXELS = 3072;
+const CIFAR_PIXELS = 3072;
 
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
@@ -18,10 +18,10 @@ export interface RecordLayout {
   classes: number;
 }
 
-export const recordSize = (layout: RecordLayout) => layout.labelBytes + CIFAR_PIXELS;
+const recordSize = (layout: RecordLayout) => layout.labelBytes + CIFAR_PIXELS;
 
 /** Converts planar CHW pixels at src[offset…] into HWC at dst[dstOffset…]. */
-export function planarToHwc(src: Uint8Array, offset: number, dst: Uint8Array, dstOffset: number): void {
+function planarToHwc(src: Uint8Array, offset: number, dst: Uint8Array, dstOffset: number): void {
   for (let p = 0; p < 1024; p++) {
     const o = dstOffset + p * 3;
     dst[o] = src[offset + p];

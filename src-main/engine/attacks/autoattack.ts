@@ -17,8 +17,6 @@ import { TargetTracker, type EnsembleTracker } from './attack';
 import { gatherRows } from './rows';
 import { mixSeed } from '../../random';
 
-export { AA_COMPONENTS, type AaComponent };
-
 export interface AutoAttackOptions {
   eps: number;
   /** APGD and FAB iterations (100). */

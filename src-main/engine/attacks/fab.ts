@@ -31,7 +31,7 @@ export interface FabOptions {
  * box does not reach the hyperplane, the step goes as far as the box allows in the right direction.
  * Returns the step and its L∞ norm. Exact: the coordinates saturate in order of their room.
  */
-export function projectLinfHyperplane(p: Float32Array, w: Float32Array, b: number): { d: Float32Array; norm: number } {
+function projectLinfHyperplane(p: Float32Array, w: Float32Array, b: number): { d: Float32Array; norm: number } {
   const dim = p.length;
   let c = -b;
   for (let i = 0; i < dim; i++) c += w[i] * p[i];

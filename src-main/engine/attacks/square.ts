@@ -28,7 +28,7 @@ export type MarginFn = (x: tf.Tensor4D, y: tf.Tensor1D) => tf.Tensor1D;
 export const objectiveMarginFn = (net: MultiExitNet, target: SingleTarget): MarginFn => (x, y) => objectiveMargin(headLogits(net, x, target), y);
 
 /** Fraction of pixels a window covers at query i (the schedule of the paper's code). */
-export function squareFraction(i: number, queries: number, pInit: number, rescale: boolean): number {
+function squareFraction(i: number, queries: number, pInit: number, rescale: boolean): number {
   const it = rescale ? Math.floor((i / queries) * 10000) : i;
   // Past each query count, p_init is divided by the paired factor.
   const steps: Array<[number, number]> = [[10, 2], [50, 4], [200, 8], [500, 16], [1000, 32], [2000, 64], [4000, 128], [6000, 256], [8000, 512]];

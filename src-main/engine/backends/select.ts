@@ -12,7 +12,7 @@ import { WebGpuUnavailable, forgetWebGpuForTests, probeWebGpu, registerWebGpuBac
 import { registerGradients } from '../kernels';
 
 export type ConcreteBackend = Exclude<BackendName, 'auto'>;
-export const AUTO_ORDER: ConcreteBackend[] = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'];
+const AUTO_ORDER: ConcreteBackend[] = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'];
 
 export class BackendUnavailableError extends Error {}
 

@@ -37,13 +37,13 @@ type WebGpuBackendClass = new (device: GpuDevice, info: GpuAdapterInfo) => tf.Ke
 export class WebGpuUnavailable extends Error {}
 
 /** A fault the GPU reported; reads fail with it from then on. */
-export class GpuFaultError extends Error {}
+class GpuFaultError extends Error {}
 
 // Drivers that rasterise on the CPU. Dawn marks SwiftShader as a fallback adapter; the others
 // (Mesa's llvmpipe/lavapipe, Microsoft's WARP / Basic Render Driver) only say so in their names.
 const SOFTWARE_NAMES = /swiftshader|llvmpipe|lavapipe|softpipe|\bwarp\b|basic render/i;
 
-export function isSoftwareAdapter(info: GpuAdapterInfo, fallback = false): boolean {
+function isSoftwareAdapter(info: GpuAdapterInfo, fallback = false): boolean {
   return fallback || info.isFallbackAdapter === true || SOFTWARE_NAMES.test([info.vendor, info.architecture, info.device, info.description].join(' '));
 }
 

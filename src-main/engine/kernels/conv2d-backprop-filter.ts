@@ -7,7 +7,7 @@ import { attrsOf, type KernelArgs, type KernelOverride } from './override';
 
 type Info = tf.backend_util.Conv2DInfo;
 
-export function convInfoOf(x: tf.TensorInfo, attrs: tf.Conv2DBackpropFilterAttrs): Info {
+function convInfoOf(x: tf.TensorInfo, attrs: tf.Conv2DBackpropFilterAttrs): Info {
   if (attrs.dataFormat !== 'NHWC') throw new Error(`wasm Conv2DBackpropFilter supports only NHWC, got ${attrs.dataFormat}`);
   return tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
 }
@@ -41,7 +41,7 @@ function cropUnread(s: KernelScope, x: tf.TensorInfo, info: Info) {
  * dW as a dilated convolution: x as [Ci, H, W, B] convolved with dy as [OH, OW, B, Co], stride 1,
  * dilation = the forward stride, gives [Ci, KH, KW, Co].
  */
-export function filterGradDilated(s: KernelScope, x: tf.TensorInfo, dy: tf.TensorInfo, info: Info): tf.TensorInfo {
+function filterGradDilated(s: KernelScope, x: tf.TensorInfo, dy: tf.TensorInfo, info: Info): tf.TensorInfo {
   const c = cropUnread(s, x, info);
   const xT = s.run('Transpose', { x: c.x }, { perm: [3, 1, 2, 0] });
   const dyT = s.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
@@ -65,7 +65,7 @@ const PACK_NARROW_RATIO = 3;
  * against 12 ms): the wider operand is packed only when the other is nearly as wide, where
  * transposing the narrower one measured as fast or faster.
  */
-export function filterGradPointwise(s: KernelScope, x: tf.TensorInfo, dy: tf.TensorInfo, info: Info): tf.TensorInfo {
+function filterGradPointwise(s: KernelScope, x: tf.TensorInfo, dy: tf.TensorInfo, info: Info): tf.TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels, outChannels } = info;
   const m = batchSize * inHeight * inWidth;
   const xMat = s.run('Reshape', { x }, { shape: [m, inChannels] });

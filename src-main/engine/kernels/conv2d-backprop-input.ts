@@ -29,7 +29,7 @@ interface AxisPhase {
  * `before`: dx[q·s + a] = Σ_t dy[q + c − t] · w[r + s·t] with r = (a + before) mod s and
  * c = ⌊(a + before) / s⌋, computed for q < ⌈n / s⌉.
  */
-export function axisPhase(a: number, n: number, m: number, k: number, s: number, before: number): AxisPhase | null {
+function axisPhase(a: number, n: number, m: number, k: number, s: number, before: number): AxisPhase | null {
   const r = (a + before) % s;
   const c = Math.floor((a + before) / s);
   if (r >= k) return null;
@@ -84,7 +84,7 @@ function phaseOutput(s: KernelScope, dy: tf.TensorInfo, w: Float32Array, info: I
   });
 }
 
-export function inputGradPhases(s: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo, info: Info): tf.TensorInfo {
+function inputGradPhases(s: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo, info: Info): tf.TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight: sh, strideWidth: sw, filterHeight, filterWidth, padInfo } = info;
   const w = s.backend.readSync(filter.dataId) as Float32Array;
   const rows = Math.ceil(inHeight / sh);

@@ -16,7 +16,7 @@ const MAGIC_V1 = 'EXITLAB-CKPT-1\n';
 const MAGIC = 'EXITLAB-CKPT-2\n';
 const DIGEST_BYTES = 32;
 
-export class CheckpointCorruptError extends Error {}
+class CheckpointCorruptError extends Error {}
 
 /** A run folder's checkpoint files: the latest epoch, and the best by held-out robust accuracy. */
 export const CHECKPOINT_FILES = { last: 'last.ckpt', best: 'best.ckpt' } as const;

@@ -15,7 +15,7 @@ export interface ResolvedRun {
 
 export class ConfigError extends Error {}
 
-export function exitCountOf(config: TrainConfig): number {
+function exitCountOf(config: TrainConfig): number {
   return config.model.exits === 'last' ? 1 : config.model.blocks;
 }
 

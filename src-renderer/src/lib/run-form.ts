@@ -123,7 +123,7 @@ const optional = (v: number | null | undefined) => (v === null || v === undefine
 /** An empty required number field becomes NaN, so that the schema names it instead of filling a default. */
 const required = (v: number | null | undefined) => (v === null || v === undefined ? Number.NaN : v);
 
-export function toConfigInput(form: RunForm): TrainConfigInput {
+function toConfigInput(form: RunForm): TrainConfigInput {
   const m = form.model;
   const milestones = form.milestones.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
   return {
