@@ -11,7 +11,8 @@ import { EpochMetricsSchema } from './metrics';
 import { EvalAttackSchema, EvalTargetSchema } from './evaluation';
 import { StudyNameSchema, StudySummarySchema, StudyViewSchema } from './study';
 import {
-  CheckpointKindSchema, DEFAULT_CHECKPOINT, EvaluationSchema, RunComparisonSchema, RunDetailSchema, RunFilterSchema, ExportRequestSchema, RunIdSchema, RunNameSchema, RunStatusSchema, RunSummarySchema, TagSchema,
+  CheckpointKindSchema, DEFAULT_CHECKPOINT, EvaluationSchema, RunComparisonSchema, RunDetailSchema, RunFilterSchema, ExportRequestSchema, RunIdSchema,
+  RunNameSchema, RunStatusSchema, RunSummarySchema, TagSchema,
   type Evaluation, type RunComparison, type RunDetail, type RunStatus, type RunSummary,
 } from './runs';
 
@@ -111,10 +112,14 @@ export const API_METHODS = {
   },
 
   /** Parameters and multiply-accumulates per exit of a model configuration. */
-  'model.describe': { request: z.object({ model: ModelConfigSchema, numClasses: z.number().int().min(2).max(1000).default(10) }), response: ModelSummarySchema },
+  'model.describe': {
+    request: z.object({ model: ModelConfigSchema, numClasses: z.number().int().min(2).max(1000).default(10) }), response: ModelSummarySchema,
+  },
 
   'runs.start': {
-    request: z.object({ config: TrainConfigSchema, name: RunNameSchema.optional(), tags: z.array(TagSchema).max(20).optional(), notes: z.string().max(10_000).optional() }),
+    request: z.object({
+      config: TrainConfigSchema, name: RunNameSchema.optional(), tags: z.array(TagSchema).max(20).optional(), notes: z.string().max(10_000).optional(),
+    }),
     response: z.object({ runId: z.string() }),
   },
   'runs.control': { request: z.object({ runId: RunId, action: z.enum(['pause', 'resume', 'stop']) }), response: Empty },
@@ -124,13 +129,18 @@ export const API_METHODS = {
   'runs.get': { request: z.object({ runId: RunId }), response: RunDetailSchema },
   /** Renames, adds and removes tags, and/or replaces the notes. */
   'runs.update': {
-    request: z.object({ runId: RunId, name: RunNameSchema.optional(), addTags: z.array(TagSchema).max(20).default([]), removeTags: z.array(z.string()).max(20).default([]), notes: z.string().max(10_000).optional() }),
+    request: z.object({
+      runId: RunId, name: RunNameSchema.optional(), addTags: z.array(TagSchema).max(20).default([]), removeTags: z.array(z.string()).max(20).default([]),
+      notes: z.string().max(10_000).optional(),
+    }),
     response: RunDetailSchema,
   },
   'runs.delete': { request: z.object({ runId: RunId }), response: Empty },
   /** Continue a stopped or interrupted run from its last checkpoint. */
   'runs.resume': { request: z.object({ runId: RunId }), response: z.object({ runId: z.string() }) },
-  'runs.compare': { request: z.object({ runIds: z.array(RunId).min(2, 'select at least 2 runs').max(4, 'compare at most 4 runs') }), response: RunComparisonSchema },
+  'runs.compare': {
+    request: z.object({ runIds: z.array(RunId).min(2, 'select at least 2 runs').max(4, 'compare at most 4 runs') }), response: RunComparisonSchema,
+  },
 
   'eval.run': {
     request: z.object({

@@ -163,7 +163,9 @@ export const RunDetailSchema = z.object({
 });
 export type RunDetail = z.infer<typeof RunDetailSchema>;
 
-export const CURVE_METRICS = ['trainCleanAcc', 'trainCleanLoss', 'trainAdvAcc', 'trainAdvLoss', 'fcWeightNorm', 'lambda', 'valCleanAcc', 'valFgsmAcc', 'valPgdAcc'] as const;
+export const CURVE_METRICS = [
+  'trainCleanAcc', 'trainCleanLoss', 'trainAdvAcc', 'trainAdvLoss', 'fcWeightNorm', 'lambda', 'valCleanAcc', 'valFgsmAcc', 'valPgdAcc',
+] as const;
 const CurveMetricSchema = z.enum(CURVE_METRICS);
 export type CurveMetric = z.infer<typeof CurveMetricSchema>;
 
@@ -250,7 +252,9 @@ export const ExportMetadataSchema = z.object({
     exported: z.boolean(),
   })),
   checkpoint: z.object({ kind: z.enum(['last', 'best']), epoch: z.number().int(), batchesDone: z.number().int() }),
-  dataset: z.object({ id: z.string(), name: z.string(), source: z.string(), classes: z.array(z.string()), mean: z.array(z.number()), std: z.array(z.number()) }),
+  dataset: z.object({
+    id: z.string(), name: z.string(), source: z.string(), classes: z.array(z.string()), mean: z.array(z.number()), std: z.array(z.number()),
+  }),
   /** Early-exit confidence thresholds per exit, from the latest evaluation that set them (null: none yet). */
   earlyExit: z.object({ thresholds: z.array(z.number()), accuracy: z.number(), evaluationId: z.number().int() }).nullable(),
   robustness: z.object({

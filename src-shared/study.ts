@@ -9,7 +9,9 @@ import { PresetIdSchema, paperLambda, withPreset } from './presets';
 import { FigureSpecSchema } from './study-figures';
 
 /** A study's name is its folder name: letters, digits, dot, dash and underscore. */
-export const StudyNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a study name is 1-64 letters, digits, ".", "-" or "_", starting with a letter or digit');
+export const StudyNameSchema = z.string().regex(
+  /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a study name is 1-64 letters, digits, ".", "-" or "_", starting with a letter or digit',
+);
 
 /**
  * Training fields a recipe sets, checked against TrainConfigSchema when the runs are expanded (a
@@ -90,10 +92,16 @@ function armConfig(recipe: StudyRecipe, arm: StudyArm, a: number, seed: number):
     const unknown = unknownField(overrides);
     if (unknown) throw new StudyRecipeError(`${where}.${unknown}`, 'not a training field');
     for (const fixed of ['method', 'lambda', 'seed', 'dataset'] as const) {
-      if (fixed in overrides) throw new StudyRecipeError(`${where}.${fixed}`, `set by the study (${fixed === 'seed' ? 'seeds' : fixed === 'dataset' ? 'dataset' : `the arm's ${fixed}`}), not here`);
+      if (fixed in overrides) {
+        throw new StudyRecipeError(
+          `${where}.${fixed}`, `set by the study (${fixed === 'seed' ? 'seeds' : fixed === 'dataset' ? 'dataset' : `the arm's ${fixed}`}), not here`,
+        );
+      }
     }
   }
-  if (arm.lambda !== undefined && arm.method !== 'fgsm-me') throw new StudyRecipeError(`${field}.lambda`, `λ is fgsm-me's penalty; ${arm.method} trains without it`);
+  if (arm.lambda !== undefined && arm.method !== 'fgsm-me') {
+    throw new StudyRecipeError(`${field}.lambda`, `λ is fgsm-me's penalty; ${arm.method} trains without it`);
+  }
   const explicit = { ...recipe.train, ...arm.train, method: arm.method, dataset: recipe.dataset, seed };
   const input = recipe.preset ? withPreset(recipe.preset, explicit) : explicit;
   const parsed = TrainConfigSchema.safeParse({ ...input, lambda: null });
@@ -134,7 +142,9 @@ export function checkStudyRecipe(input: unknown): { recipe: StudyRecipe; cells: 
   const parsed = StudyRecipeSchema.safeParse(input);
   if (!parsed.success) {
     const [first, ...more] = parsed.error.issues;
-    throw new StudyRecipeError(first.path.join('.') || 'recipe', `${first.message}${more.length ? ` (and ${more.length} more problem${more.length > 1 ? 's' : ''})` : ''}`);
+    throw new StudyRecipeError(
+      first.path.join('.') || 'recipe', `${first.message}${more.length ? ` (and ${more.length} more problem${more.length > 1 ? 's' : ''})` : ''}`,
+    );
   }
   return { recipe: parsed.data, cells: expandStudy(parsed.data) };
 }

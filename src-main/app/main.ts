@@ -128,7 +128,9 @@ void app.whenReady().then(() => {
   const home = resolveHome();
   service = createApiService({ home, mode: 'electron', launchEngine: startUtilityEngine, pickPath });
   ipcMain.handle(IPC_INVOKE, async (event, method: unknown, params: unknown): Promise<ApiEnvelope> => {
-    if (!isTrustedSender(event.senderFrame)) return { ok: false, error: { code: 'bad-request', message: 'api calls are accepted only from the ExitLab window' } };
+    if (!isTrustedSender(event.senderFrame)) {
+      return { ok: false, error: { code: 'bad-request', message: 'api calls are accepted only from the ExitLab window' } };
+    }
     return service!.call(method, params);
   });
   service.hub.subscribe((name, payload) => {

@@ -73,7 +73,9 @@ async function fetchVerified(remote: RemoteFile, dir: string, opts: FetchOptions
   try {
     response = await fetch(remote.url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal: opts.signal, redirect: 'follow' });
   } catch (err) {
-    throw new DatasetError(`cannot reach ${remote.url} (${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message})`);
+    throw new DatasetError(
+      `cannot reach ${remote.url} (${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message})`,
+    );
   }
   if (response.status === 416 && have > 0) {
     // Nothing left to send: the partial file may already be whole.
@@ -88,7 +90,8 @@ async function fetchVerified(remote: RemoteFile, dir: string, opts: FetchOptions
     const range = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
     if (!range || Number(range[1]) !== have) {
       await response.body?.cancel();
-      throw new DatasetError(`${remote.url}: the server resumed at an unexpected offset (${response.headers.get('content-range') ?? 'no Content-Range'}); delete ${part} and try again`);
+      throw new DatasetError(`${remote.url}: the server resumed at an unexpected offset (${response.headers.get('content-range') ?? 'no Content-Range'}); ` +
+        `delete ${part} and try again`);
     }
   } else {
     // The server ignores Range: start over.
@@ -129,7 +132,8 @@ async function finish(remote: RemoteFile, part: string, final: string): Promise<
   const sum = await md5Of(part);
   if (sum !== remote.md5 || (remote.bytes !== undefined && size !== remote.bytes)) {
     fs.rmSync(part, { force: true });
-    throw new DatasetError(`${remote.name}: checksum mismatch (MD5 ${sum}, ${size} bytes; expected ${remote.md5}${remote.bytes ? `, ${remote.bytes} bytes` : ''}); the damaged file was deleted, run the command again`);
+    throw new DatasetError(`${remote.name}: checksum mismatch (MD5 ${sum}, ${size} bytes; expected ${remote.md5}` +
+      `${remote.bytes ? `, ${remote.bytes} bytes` : ''}); the damaged file was deleted, run the command again`);
   }
   fs.renameSync(part, final);
   return final;

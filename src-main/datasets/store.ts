@@ -73,7 +73,11 @@ export function writeDataset(home: string, draft: ManifestDraft, splits: Record<
   if (!splits.train) throw new Error('writeDataset: a data set needs a train split');
   for (const [name, split] of Object.entries(splits)) checkSplit(name, split, draft.classes.length);
   const target = datasetDir(home, draft.id);
-  if (fs.existsSync(target)) throw new DatasetError(`a data set with id '${draft.id}' already exists (remove it first with \`exitlab datasets remove ${draft.id}\`, or pick another --name)`);
+  if (fs.existsSync(target)) {
+    throw new DatasetError(
+      `a data set with id '${draft.id}' already exists (remove it first with \`exitlab datasets remove ${draft.id}\`, or pick another --name)`,
+    );
+  }
   const stats = channelStats(splits.train);
   const manifest = DatasetManifestSchema.parse({
     formatVersion: 1,
@@ -149,11 +153,15 @@ export function readSplit(dir: string, manifest: DatasetManifest, name: string):
     throw new DatasetError(`data set '${manifest.id}': cannot read split '${name}' (${(err as Error).message})`);
   }
   if (images.length !== entry.count * IMAGE_VALUES || labels.length !== entry.count) {
-    throw new DatasetError(`data set '${manifest.id}': split '${name}' has the wrong size on disk (expected ${entry.count} images); remove and import it again`);
+    throw new DatasetError(
+      `data set '${manifest.id}': split '${name}' has the wrong size on disk (expected ${entry.count} images); remove and import it again`,
+    );
   }
   const split = { images, labels, count: entry.count };
   if (splitChecksum(split) !== entry.sha256) {
-    throw new DatasetError(`data set '${manifest.id}': split '${name}' does not match its checksum (the files were changed or damaged); remove and import it again`);
+    throw new DatasetError(
+      `data set '${manifest.id}': split '${name}' does not match its checksum (the files were changed or damaged); remove and import it again`,
+    );
   }
   return split;
 }
@@ -163,7 +171,9 @@ export function readLabels(dir: string, manifest: DatasetManifest, name: string)
   const entry = manifest.splits[name];
   if (!entry) throw new DatasetError(`data set '${manifest.id}' has no '${name}' split (it has: ${Object.keys(manifest.splits).join(', ')})`);
   const labels = readBytes(splitFiles(dir, name).labels);
-  if (labels.length !== entry.count) throw new DatasetError(`data set '${manifest.id}': split '${name}' has the wrong size on disk; remove and import it again`);
+  if (labels.length !== entry.count) {
+    throw new DatasetError(`data set '${manifest.id}': split '${name}' has the wrong size on disk; remove and import it again`);
+  }
   return labels;
 }
 

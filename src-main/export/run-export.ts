@@ -46,7 +46,12 @@ function checkDestination(out: string): string {
   return dest;
 }
 
-function buildMetadata(detail: RunDetail, loaded: LoadedRunModel, model: tf.LayersModel, opts: { format: 'tfjs' | 'onnx'; exit: number | null; files: string[]; outputNames: string[] }): ExportMetadata {
+function buildMetadata(
+  detail: RunDetail,
+  loaded: LoadedRunModel,
+  model: tf.LayersModel,
+  opts: { format: 'tfjs' | 'onnx'; exit: number | null; files: string[]; outputNames: string[] },
+): ExportMetadata {
   const { dataset, checkpoint, summary } = loaded;
   const label = (e: { checkpoint: string }) => e.checkpoint === checkpoint.kind || e.checkpoint === String(checkpoint.epoch);
   const evaluations = detail.evaluations.filter(label);
@@ -72,10 +77,14 @@ function buildMetadata(detail: RunDetail, loaded: LoadedRunModel, model: tf.Laye
       outputs: opts.outputNames.map((name, i) => ({ name, exit: exitNumbers[i], content: 'logits' })),
     },
     exportedExit: opts.exit,
-    exits: summary.perExit.map((p) => ({ exit: p.exit + 1, parameters: p.parameters, macs: p.macs, flops: 2 * p.macs, exported: exitNumbers.includes(p.exit + 1) })),
+    exits: summary.perExit.map((p) => ({
+      exit: p.exit + 1, parameters: p.parameters, macs: p.macs, flops: 2 * p.macs, exported: exitNumbers.includes(p.exit + 1),
+    })),
     checkpoint,
     dataset: { id: dataset.id, name: dataset.name, source: dataset.source, classes: dataset.classes, mean: dataset.mean, std: dataset.std },
-    earlyExit: withThresholds?.earlyExit ? { thresholds: withThresholds.earlyExit.thresholds, accuracy: withThresholds.earlyExit.accuracy, evaluationId: withThresholds.id } : null,
+    earlyExit: withThresholds?.earlyExit ? {
+      thresholds: withThresholds.earlyExit.thresholds, accuracy: withThresholds.earlyExit.accuracy, evaluationId: withThresholds.id,
+    } : null,
     robustness: {
       epoch: epoch ? {
         epoch: epoch.epoch,
@@ -131,7 +140,9 @@ export async function exportRun(home: string, store: RunStore, input: ExportRequ
       const bytes = layersModelToOnnx(model, {
         outputNames,
         producerVersion: metadata.exporterVersion,
-        metadata: { exitlab: JSON.stringify({ runId: detail.summary.id, classes: metadata.dataset.classes, mean: metadata.dataset.mean, std: metadata.dataset.std, exits: metadata.exits }) },
+        metadata: { exitlab: JSON.stringify({
+          runId: detail.summary.id, classes: metadata.dataset.classes, mean: metadata.dataset.mean, std: metadata.dataset.std, exits: metadata.exits,
+        }) },
       });
       fs.writeFileSync(path.join(tmp, ONNX_FILE), bytes);
     }

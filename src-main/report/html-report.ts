@@ -47,7 +47,8 @@ function resultsSection(results: StudyHtmlInput['results']): string {
   if (results.rows.length === 0) return '';
   const hasPaper = results.rows.some((r) => r.source === 'paper');
   const legend = hasPaper
-    ? `<p class="legend">Rows in italics, tagged <span class="tag">${PAPER_TAG}</span>, are the numbers the paper published (Chen et al., Neural Networks 2022), not measured in this study.</p>`
+    ? `<p class="legend">Rows in italics, tagged <span class="tag">${PAPER_TAG}</span>, are the numbers the paper published (Chen et al., Neural Networks ` +
+      `2022), not measured in this study.</p>`
     : '';
   const head = `<thead><tr>${results.header.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead>`;
   const body = results.rows.map((row) => {

@@ -20,7 +20,8 @@ const now = () => new Date().toISOString();
 
 /** "msdnet 7 blocks, step 2, 16 ch, growth 6, 3 scales": the model column of run lists. */
 function describeModel(m: ModelConfig): string {
-  return `${m.arch} ${m.blocks} blocks, step ${m.step}, base ${m.base}, ${m.channels} ch, growth ${m.growthRate}, ${m.scales} scales${m.exits === 'last' ? ', last exit only' : ''}`;
+  return `${m.arch} ${m.blocks} blocks, step ${m.step}, base ${m.base}, ${m.channels} ch, growth ${m.growthRate}, ` +
+    `${m.scales} scales${m.exits === 'last' ? ', last exit only' : ''}`;
 }
 
 interface RunRow {
@@ -143,7 +144,8 @@ export class RunStore {
     this.write(() => {
       if (this.s.runExists.get(id)) throw new StoreError(`a run with id '${id}' already exists`);
       this.s.insertRun.run({
-        id, name: RunNameSchema.parse(run.name ?? ''), dataset: config.dataset, method: config.method, model: describeModel(config.model), backend: config.backend,
+        id, name: RunNameSchema.parse(run.name ?? ''), dataset: config.dataset, method: config.method, model: describeModel(config.model),
+        backend: config.backend,
         config: JSON.stringify(config), codeVersion: run.codeVersion, seed: config.seed, epochs: config.epochs,
         status: 'queued', createdAt: run.createdAt ?? now(), ownerPid: run.ownerPid ?? null, heartbeat: now(),
       });
@@ -187,7 +189,8 @@ export class RunStore {
       this.requireRun(id);
       this.s.upsertEpoch.run({
         id, epoch: m.epoch, lr: m.lr, seconds: m.seconds, ips: m.imagesPerSecond, probe: m.probe ? JSON.stringify(m.probe) : null,
-        detected: m.catastrophicOverfitting.detected ? 1 : 0, exits: JSON.stringify(m.catastrophicOverfitting.exits), reason: m.catastrophicOverfitting.reason, at: now(),
+        detected: m.catastrophicOverfitting.detected ? 1 : 0, exits: JSON.stringify(m.catastrophicOverfitting.exits), reason: m.catastrophicOverfitting.reason,
+        at: now(),
       });
       this.s.deleteEpochExits.run(id, m.epoch);
       for (const e of m.exits) this.s.insertExit.run(exitParams(id, m.epoch, e));
@@ -254,7 +257,9 @@ export class RunStore {
   addArtefact(id: string, artefact: { kind: string; path: string; meta?: Record<string, unknown> }): number {
     return this.write(() => {
       this.requireRun(id);
-      return Number(this.s.insertArtefact.run({ id, kind: artefact.kind, path: artefact.path, at: now(), meta: JSON.stringify(artefact.meta ?? {}) }).lastInsertRowid);
+      return Number(
+        this.s.insertArtefact.run({ id, kind: artefact.kind, path: artefact.path, at: now(), meta: JSON.stringify(artefact.meta ?? {}) }).lastInsertRowid,
+      );
     });
   }
 
@@ -317,7 +322,8 @@ export class RunStore {
       for (const m of detail.epochs) {
         this.s.upsertEpoch.run({
           id: r.id, epoch: m.epoch, lr: m.lr, seconds: m.seconds, ips: m.imagesPerSecond, probe: m.probe ? JSON.stringify(m.probe) : null,
-          detected: m.catastrophicOverfitting.detected ? 1 : 0, exits: JSON.stringify(m.catastrophicOverfitting.exits), reason: m.catastrophicOverfitting.reason, at: now(),
+          detected: m.catastrophicOverfitting.detected ? 1 : 0, exits: JSON.stringify(m.catastrophicOverfitting.exits),
+          reason: m.catastrophicOverfitting.reason, at: now(),
         });
         for (const e of m.exits) this.s.insertExit.run(exitParams(r.id, m.epoch, e));
       }
@@ -417,7 +423,10 @@ export class RunStore {
       list.push(exitMetricsOf(e));
       byEpoch.set(e.epoch, list);
     }
-    type EvaluationRow = { id: number; attack: string; eps: number; steps: number; samples: number; checkpoint: string; early_exit: string | null; created_at: string; target: string | null; aimed_at: string | null };
+    type EvaluationRow = {
+      id: number; attack: string; eps: number; steps: number; samples: number; checkpoint: string; early_exit: string | null; created_at: string;
+      target: string | null; aimed_at: string | null;
+    };
     const evalRows = this.s.evaluationsOf.all(r.id) as EvaluationRow[];
     const evaluations: Evaluation[] = evalRows.map((e) => ({
       id: e.id, attack: e.attack, eps: e.eps, steps: e.steps, samples: e.samples, checkpoint: e.checkpoint,
@@ -495,7 +504,8 @@ function prepare(db: Db) {
       VALUES (@id, @epoch, @exit, ${EXIT_METRICS.map((k) => `@${k}`).join(', ')})`),
     epochsOf: db.prepare('SELECT * FROM epoch_metrics WHERE run_id = ? ORDER BY epoch'),
     exitsOf: db.prepare('SELECT * FROM exit_metrics WHERE run_id = ? ORDER BY epoch, exit'),
-    lastEpochExits: db.prepare('SELECT epoch, val_clean_acc, val_pgd_acc FROM exit_metrics WHERE run_id = ? AND epoch = (SELECT MAX(epoch) FROM epoch_metrics WHERE run_id = ?) ORDER BY exit'),
+    lastEpochExits: db.prepare('SELECT epoch, val_clean_acc, val_pgd_acc FROM exit_metrics WHERE run_id = ? AND epoch = (SELECT MAX(epoch) ' +
+      'FROM epoch_metrics WHERE run_id = ?) ORDER BY exit'),
 
     insertEvaluation: db.prepare(`INSERT INTO evaluations (run_id, attack, eps, steps, samples, checkpoint, early_exit, created_at, target, aimed_at)
       VALUES (@id, @attack, @eps, @steps, @samples, @checkpoint, @earlyExit, @at, @target, @aimedAt)`),

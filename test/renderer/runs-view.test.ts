@@ -14,7 +14,9 @@ const summary: RunSummary = {
 /** A store of one run whose `runs.update` answers only when the test releases it. */
 function fakeApi() {
   // A partial RunDetail (an empty config): the view reads only these fields.
-  let detail = { summary, notes: '', epochs: [], evaluations: [], checkpoints: [], artefacts: [], config: {}, modelSummary: null, dataset: null } as unknown as RunDetail;
+  let detail = {
+    summary, notes: '', epochs: [], evaluations: [], checkpoints: [], artefacts: [], config: {}, modelSummary: null, dataset: null,
+  } as unknown as RunDetail;
   const pending: (() => void)[] = [];
   const api = {
     invoke: async (method: string, request: { tags?: string[]; addTags?: string[]; notes?: string }) => {

@@ -37,7 +37,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!out) throw new UsageError('--out <dir> is required');
   const exit = values.exit === undefined ? null : Number(values.exit);
   if (exit !== null && (!Number.isInteger(exit) || exit < 1)) throw new UsageError(`--exit must be a whole number from 1, got '${values.exit}'`);
-  if (values.checkpoint !== undefined && !['best', 'last'].includes(values.checkpoint)) throw new UsageError(`--checkpoint must be best or last, got '${values.checkpoint}'`);
+  if (values.checkpoint !== undefined && !['best', 'last'].includes(values.checkpoint)) {
+    throw new UsageError(`--checkpoint must be best or last, got '${values.checkpoint}'`);
+  }
 
   // Inference on a few tensors: the pure-JS backend needs nothing installed and is exact enough.
   await tf.setBackend('cpu');
@@ -49,7 +51,8 @@ export async function run(argv: string[]): Promise<number> {
     if (values.json) console.log(JSON.stringify(result));
     else {
       const m = result.metadata;
-      console.log(`exported run ${m.run.id} (${m.exportedExit === null ? `all ${m.exits.length} exits` : `exit ${m.exportedExit}`}, ${m.checkpoint.kind} checkpoint of epoch ${m.checkpoint.epoch}) as ${m.model.format} to ${result.out}`);
+      console.log(`exported run ${m.run.id} (${m.exportedExit === null ? `all ${m.exits.length} exits` : `exit ${m.exportedExit}`}, ` +
+        `${m.checkpoint.kind} checkpoint of epoch ${m.checkpoint.epoch}) as ${m.model.format} to ${result.out}`);
       console.log(`files: ${result.files.join(', ')}`);
     }
     return 0;

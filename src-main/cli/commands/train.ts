@@ -70,7 +70,8 @@ const OPTIONS = {
   'growth-rate': { type: 'string' }, scales: { type: 'string' }, 'no-augment': { type: 'boolean' },
   'pgd-steps': { type: 'string' }, beta: { type: 'string' }, replays: { type: 'string' },
   'early-stop': { type: 'boolean' }, 'no-early-stop': { type: 'boolean' }, 'classifier-channels': { type: 'string' }, exits: { type: 'string' },
-  backend: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+  backend: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' },
+  help: { type: 'boolean' },
 } as const;
 
 function number(name: string, raw: string | undefined): number | undefined {
@@ -179,7 +180,8 @@ function printTable(metrics: EpochMetrics, model: ModelSummary | null): void {
   console.log('\nexit   MMACs   clean    FGSM     PGD-10   train-adv  ‖W_fc‖    λ');
   for (const e of metrics.exits) {
     const macs = model ? (model.perExit[e.exit].macs / 1e6).toFixed(1) : '?';
-    console.log(`${String(e.exit + 1).padStart(4)} ${macs.padStart(7)} ${pct(e.valCleanAcc)}  ${pct(e.valFgsmAcc)}  ${pct(e.valPgdAcc)}  ${pct(e.trainAdvAcc)}  ${e.fcWeightNorm.toFixed(3).padStart(8)}  ${e.lambda}`);
+    console.log(`${String(e.exit + 1).padStart(4)} ${macs.padStart(7)} ${pct(e.valCleanAcc)}  ${pct(e.valFgsmAcc)}  ${pct(e.valPgdAcc)}  ` +
+      `${pct(e.trainAdvAcc)}  ${e.fcWeightNorm.toFixed(3).padStart(8)}  ${e.lambda}`);
   }
 }
 
@@ -220,7 +222,9 @@ export async function run(argv: string[]): Promise<number> {
     else {
       console.log(`run ${outcome.runId} ${final.status} after ${final.epochs} epoch(s) in ${final.seconds.toFixed(0)} s on ${outcome.backend ?? '?'}`);
       if (final.final) printTable(final.final, outcome.model);
-      if (outcome.overfitEpochs.length) console.log(`catastrophic overfitting flagged at epoch(s) ${outcome.overfitEpochs.join(', ')}; best checkpoint: epoch ${final.bestEpoch}`);
+      if (outcome.overfitEpochs.length) {
+        console.log(`catastrophic overfitting flagged at epoch(s) ${outcome.overfitEpochs.join(', ')}; best checkpoint: epoch ${final.bestEpoch}`);
+      }
     }
   }
   return outcome.final.type === 'failed' ? 1 : outcome.final.status === 'stopped' ? 130 : 0;

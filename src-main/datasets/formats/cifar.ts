@@ -35,7 +35,8 @@ export function recordCount(bytes: number, layout: RecordLayout): number {
   const size = recordSize(layout);
   if (bytes === 0) throw new CifarFormatError('is empty');
   if (bytes % size !== 0) {
-    throw new CifarFormatError(`is ${bytes} bytes, not a whole number of ${size}-byte records (truncated, or not in the CIFAR-${layout.labelBytes === 1 ? '10' : '100'} binary layout); ${Math.floor(bytes / size)} complete records and ${bytes % size} bytes left over`);
+    throw new CifarFormatError(`is ${bytes} bytes, not a whole number of ${size}-byte records (truncated, or not in the ` +
+      `CIFAR-${layout.labelBytes === 1 ? '10' : '100'} binary layout); ${Math.floor(bytes / size)} complete records and ${bytes % size} bytes left over`);
   }
   return bytes / size;
 }
@@ -59,7 +60,8 @@ export function parseRecords(parts: Array<{ file: string; data: Uint8Array }>, l
       const off = r * size;
       const label = part.data[off + layout.labelIndex];
       if (label >= layout.classes) {
-        throw new CifarFormatError(`${part.file}: record ${r + 1} has label ${label}, outside 0–${layout.classes - 1} (not a CIFAR-${layout.labelBytes === 1 ? '10' : '100'} file, or damaged)`);
+        throw new CifarFormatError(`${part.file}: record ${r + 1} has label ${label}, outside 0–${layout.classes - 1} (not a ` +
+          `CIFAR-${layout.labelBytes === 1 ? '10' : '100'} file, or damaged)`);
       }
       labels[i] = label;
       planarToHwc(part.data, off + layout.labelBytes, images, i * CIFAR_PIXELS);

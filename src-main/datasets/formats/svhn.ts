@@ -10,7 +10,11 @@ export class SvhnFormatError extends Error {}
 
 function need(vars: Map<string, MatVariable>, all: string[], name: string): MatVariable {
   const v = vars.get(name);
-  if (!v) throw new SvhnFormatError(`has no numeric variable '${name}' (variables found: ${all.length ? all.join(', ') : 'none'}); SVHN files hold X (32x32x3xN images) and y (labels)`);
+  if (!v) {
+    throw new SvhnFormatError(
+      `has no numeric variable '${name}' (variables found: ${all.length ? all.join(', ') : 'none'}); SVHN files hold X (32x32x3xN images) and y (labels)`,
+    );
+  }
   return v;
 }
 

@@ -42,7 +42,14 @@ export function isStandardAutoAttack(o: Omit<AutoAttackOptions, 'eps' | 'seed'>)
 }
 
 /** Runs the ensemble; returns, per component, how many points it newly fooled (as the tracker counts). */
-export async function runAutoAttack(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, objectives: SingleTarget[], opts: AutoAttackOptions, tracker: EnsembleTracker): Promise<Record<AaComponent, number>> {
+export async function runAutoAttack(
+  net: MultiExitNet,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  objectives: SingleTarget[],
+  opts: AutoAttackOptions,
+  tracker: EnsembleTracker,
+): Promise<Record<AaComponent, number>> {
   const gains: Record<AaComponent, number> = { 'apgd-ce': 0, 'apgd-t': 0, 'fab-t': 0, square: 0 };
   const targets = Math.min(opts.targetClasses, net.numClasses - 1);
   // Targeted DLR needs 4 classes; below that APGD-T ascends the targeted cross-entropy instead.
@@ -64,14 +71,22 @@ export async function runAutoAttack(net: MultiExitNet, x: tf.Tensor4D, y: tf.Ten
         const sub = subset(rows);
         let result;
         if (component === 'apgd-ce') {
-          result = await apgd(net, sub.x, sub.y, { eps: opts.eps, norm: 'linf', steps: opts.steps, restarts: opts.restarts, loss: 'ce', target: objective, seed: seedOf(c, o, rank) });
+          result = await apgd(net, sub.x, sub.y, {
+            eps: opts.eps, norm: 'linf', steps: opts.steps, restarts: opts.restarts, loss: 'ce', target: objective, seed: seedOf(c, o, rank),
+          });
         } else if (component === 'square') {
-          result = await square(sub.x, sub.y, objectiveMarginFn(net, objective), { eps: opts.eps, queries: opts.squareQueries, rescaleSchedule: opts.rescaleSquareSchedule, seed: seedOf(c, o, rank) });
+          result = await square(sub.x, sub.y, objectiveMarginFn(net, objective), {
+            eps: opts.eps, queries: opts.squareQueries, rescaleSchedule: opts.rescaleSquareSchedule, seed: seedOf(c, o, rank),
+          });
         } else {
           const yTarget = tf.tensor1d(await rankedClasses(net, sub.x, objective, rank), 'int32');
           result = component === 'apgd-t'
-            ? await apgd(net, sub.x, sub.y, { eps: opts.eps, norm: 'linf', steps: opts.steps, restarts: opts.restarts, loss: targetedLoss, yTarget, target: objective, seed: seedOf(c, o, rank) })
-            : await fabTargeted(net, sub.x, sub.y, yTarget, { eps: opts.eps, steps: opts.steps, restarts: opts.restarts, target: objective, seed: seedOf(c, o, rank) });
+            ? await apgd(net, sub.x, sub.y, {
+              eps: opts.eps, norm: 'linf', steps: opts.steps, restarts: opts.restarts, loss: targetedLoss, yTarget, target: objective, seed: seedOf(c, o, rank),
+            })
+            : await fabTargeted(net, sub.x, sub.y, yTarget, {
+              eps: opts.eps, steps: opts.steps, restarts: opts.restarts, target: objective, seed: seedOf(c, o, rank),
+            });
           yTarget.dispose();
         }
         // FAB returns the clean point where it found nothing within ε: nothing to record there.

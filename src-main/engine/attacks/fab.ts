@@ -103,7 +103,15 @@ function boundaryLinearisation(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D
   return { df: df!, dg };
 }
 
-async function fabRun(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, yT: tf.Tensor1D, opts: FabOptions, randomStart: boolean, rng: Rng): Promise<{ adv: Float32Array; dist: Float32Array }> {
+async function fabRun(
+  net: MultiExitNet,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  yT: tf.Tensor1D,
+  opts: FabOptions,
+  randomStart: boolean,
+  rng: Rng,
+): Promise<{ adv: Float32Array; dist: Float32Array }> {
   const [n, ...rest] = x.shape;
   const dim = rest.reduce((a, b) => a * b, 1);
   const alphaMax = opts.alphaMax ?? 0.1;

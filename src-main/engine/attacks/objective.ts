@@ -131,7 +131,15 @@ export interface LossAndGradient {
  * One forward and backward pass: the objective's loss, its input gradient and whether the point
  * fools it. Training-time attacks pass `training` so that batch norm uses batch statistics.
  */
-export function lossAndGradient(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, target: SingleTarget, kind: LossKind, yTarget?: tf.Tensor1D, training = false): LossAndGradient {
+export function lossAndGradient(
+  net: MultiExitNet,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  target: SingleTarget,
+  kind: LossKind,
+  yTarget?: tf.Tensor1D,
+  training = false,
+): LossAndGradient {
   let loss: tf.Tensor1D | null = null;
   let fooled: tf.Tensor1D | null = null;
   const grad = tf.grad((xi: tf.Tensor) => {

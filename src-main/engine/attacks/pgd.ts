@@ -108,7 +108,9 @@ function bestOfRestarts(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, objec
       continue;
     }
     const prev: Run = best;
-    best = tf.tidy(() => ({ point: mergeRows(tf.greater(run.score, prev.score) as tf.Tensor1D, run.point, prev.point), score: tf.maximum(run.score, prev.score) as tf.Tensor1D }));
+    best = tf.tidy(() => ({
+      point: mergeRows(tf.greater(run.score, prev.score) as tf.Tensor1D, run.point, prev.point), score: tf.maximum(run.score, prev.score) as tf.Tensor1D,
+    }));
     tf.dispose([prev.point, prev.score, run.point, run.score]);
   }
   best!.score.dispose();

@@ -83,7 +83,9 @@ export async function probeWebGpu(load: Loader): Promise<AdapterReport> {
   const gpu = loadDawn(load).create([]);
   const adapter = await requestAdapter(gpu);
   const { vendor, architecture, description, device } = adapter.info;
-  const report: AdapterReport = { vendor, architecture, description: description || device, software: isSoftwareAdapter(adapter.info, adapter.isFallbackAdapter) };
+  const report: AdapterReport = {
+    vendor, architecture, description: description || device, software: isSoftwareAdapter(adapter.info, adapter.isFallbackAdapter),
+  };
   session = { gpu, adapter, report, current: null };
   return report;
 }
@@ -110,7 +112,9 @@ export function currentWebGpuSession(): WebGpuSession | null {
 const OVER_BUFFER_LIMIT = /exceeds the max (buffer size|storage buffer binding size)/i;
 
 function faultOf(error: GpuError): GpuFaultError {
-  if (error.constructor.name === 'GPUOutOfMemoryError' || OVER_BUFFER_LIMIT.test(error.message)) return new GpuFaultError(`GPU out of memory: ${error.message.split('\n')[0]}`);
+  if (error.constructor.name === 'GPUOutOfMemoryError' || OVER_BUFFER_LIMIT.test(error.message)) {
+    return new GpuFaultError(`GPU out of memory: ${error.message.split('\n')[0]}`);
+  }
   return new GpuFaultError(`GPU error (${error.constructor.name}): ${error.message.split('\n')[0]}`);
 }
 

@@ -118,7 +118,8 @@ function batchNormTrainingGrad(args: KernelArgs): tf.TensorInfo[] {
   const dxOut = backend.makeOutput(inputs.x.shape, 'float32');
   const dScaleOut = backend.makeOutput([c], 'float32');
   const dOffsetOut = backend.makeOutput([c], 'float32');
-  const [dy, x, mean, variance, gamma] = [inputs.dy, inputs.x, inputs.mean, inputs.variance, inputs.scale].map((t) => backend.typedArrayFromHeap(t) as Float32Array);
+  const [dy, x, mean, variance, gamma] = [inputs.dy, inputs.x, inputs.mean, inputs.variance, inputs.scale]
+    .map((t) => backend.typedArrayFromHeap(t) as Float32Array);
   const sumDy = new Float64Array(c);
   const sumDyX = new Float64Array(c);
   channelSums(dy, x, c, sumDy, sumDyX);

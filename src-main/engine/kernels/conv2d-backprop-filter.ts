@@ -9,7 +9,9 @@ type Info = tf.backend_util.Conv2DInfo;
 
 function convInfoOf(x: tf.TensorInfo, attrs: tf.Conv2DBackpropFilterAttrs): Info {
   if (attrs.dataFormat !== 'NHWC') throw new Error(`wasm Conv2DBackpropFilter supports only NHWC, got ${attrs.dataFormat}`);
-  return tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+  return tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+  );
 }
 
 /**

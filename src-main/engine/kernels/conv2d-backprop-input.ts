@@ -109,7 +109,9 @@ function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const attrs = attrsOf<tf.Conv2DBackpropInputAttrs>(args.attrs);
   if (attrs.dataFormat !== 'NHWC') throw new Error(`wasm Conv2DBackpropInput supports only NHWC, got ${attrs.dataFormat}`);
-  const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+  );
   return withScope(args.backend as BackendWasm, (s) => inputGradPhases(s, dy, filter, info));
 }
 

@@ -110,7 +110,11 @@ export interface MsdnetOptions {
   seed: number;
 }
 
-export function buildMsdnetLayers(cfg: ModelConfig, numClasses: number, seed: number): { model: tf.LayersModel; fcLayers: tf.layers.Layer[]; summary: ModelSummary } {
+export function buildMsdnetLayers(
+  cfg: ModelConfig,
+  numClasses: number,
+  seed: number,
+): { model: tf.LayersModel; fcLayers: tf.layers.Layer[]; summary: ModelSummary } {
   const f = new LayerFactory(seed);
   const gr = cfg.growthFactor;
   const bn = cfg.bottleneckFactor;
@@ -190,7 +194,12 @@ export function buildMsdnet(cfg: ModelConfig, opts: MsdnetOptions): MultiExitNet
 }
 
 /** Wraps a layers model (freshly built or loaded from a checkpoint/export) as a MultiExitNet. */
-export function wrapLayersModel(model: tf.LayersModel, fcLayerNames: string[], opts: Pick<MsdnetOptions, 'mean' | 'std' | 'numClasses'>, summary: ModelSummary): MultiExitNet {
+export function wrapLayersModel(
+  model: tf.LayersModel,
+  fcLayerNames: string[],
+  opts: Pick<MsdnetOptions, 'mean' | 'std' | 'numClasses'>,
+  summary: ModelSummary,
+): MultiExitNet {
   const mean = tf.keep(tf.tensor1d(opts.mean));
   const std = tf.keep(tf.tensor1d(opts.std));
   const fcKernels = fcLayerNames.map((name) => {

@@ -82,14 +82,18 @@ export const COLLAPSE_DROP = 0.2;
  * Catastrophic overfitting, as Wong et al. detect it for early stopping, made per exit: PGD accuracy
  * on a training minibatch falls by ≥ COLLAPSE_DROP from its best while FGSM accuracy does not fall.
  */
-export function detectOverfitting(state: OverfitState, probe: { fgsm: number[]; pgd: number[] }): { detected: boolean; exits: number[]; reason: string; next: OverfitState } {
+export function detectOverfitting(
+  state: OverfitState,
+  probe: { fgsm: number[]; pgd: number[] },
+): { detected: boolean; exits: number[]; reason: string; next: OverfitState } {
   const exits: number[] = [];
   const next: OverfitState = { bestPgd: state.bestPgd.slice(), fgsmAtBest: state.fgsmAtBest.slice() };
   const reasons: string[] = [];
   probe.pgd.forEach((p, e) => {
     if (state.bestPgd[e] - p >= COLLAPSE_DROP && probe.fgsm[e] >= state.fgsmAtBest[e]) {
       exits.push(e);
-      reasons.push(`exit ${e + 1}: PGD ${(100 * state.bestPgd[e]).toFixed(1)}% → ${(100 * p).toFixed(1)}% while FGSM ${(100 * state.fgsmAtBest[e]).toFixed(1)}% → ${(100 * probe.fgsm[e]).toFixed(1)}%`);
+      reasons.push(`exit ${e + 1}: PGD ${(100 * state.bestPgd[e]).toFixed(1)}% → ${(100 * p).toFixed(1)}% while FGSM ` +
+        `${(100 * state.fgsmAtBest[e]).toFixed(1)}% → ${(100 * probe.fgsm[e]).toFixed(1)}%`);
     }
     if (p > next.bestPgd[e]) {
       next.bestPgd[e] = p;

@@ -85,7 +85,10 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
   const workers = threadedBackend ? config.workers ?? 1 : 1;
   if (!threadedBackend && (config.workers ?? 1) > 1) {
     // Most such runs never asked for workers (the default is one per core): say it, do not warn.
-    emit({ type: 'log', level: 'info', message: `training in one replica on ${opts.backend.backend}: the run's ${config.workers} data-parallel workers are for the wasm and cpu backends` });
+    emit({
+      type: 'log', level: 'info',
+      message: `training in one replica on ${opts.backend.backend}: the run's ${config.workers} data-parallel workers are for the wasm and cpu backends`,
+    });
   }
   const netData = netDataOf(data.manifest);
   // Every worker runs the backend this engine selected, whatever `auto` would find in a thread.
@@ -105,21 +108,33 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
       await group.load(ckpt);
       const before = ckpt.state.workers ?? 1;
       if (before !== workers) {
-        emit({ type: 'log', level: 'info', message: `resuming with ${workers} worker(s) instead of ${before}: each minibatch is split into different shards, so batch-norm statistics (per shard) and the crafted examples' random draws differ from an uninterrupted run from here on` });
+        emit({
+          type: 'log', level: 'info',
+          message: `resuming with ${workers} worker(s) instead of ${before}: each minibatch is split into different shards, so batch-norm statistics (per ` +
+            `shard) and the crafted examples' random draws differ from an uninterrupted run from here on`,
+        });
       }
       state = { ...ckpt.state, workers };
       startEpoch = ckpt.epoch + 1;
       skipBatches = ckpt.batchesDone;
     }
 
-    const pipeline = new BatchPipeline(train, { batchSize: config.batchSize, shuffle: true, augment: config.augment, flip: data.manifest.flipAugment, seed: config.seed, dropLast: true });
+    const pipeline = new BatchPipeline(train, {
+      batchSize: config.batchSize, shuffle: true, augment: config.augment, flip: data.manifest.flipAugment, seed: config.seed, dropLast: true,
+    });
     const batches = Math.min(pipeline.batchesPerEpoch, config.maxBatchesPerEpoch ?? Infinity);
     const totalSteps = batches * config.epochs;
     const valSet = heldOut(data.test, config.evalSamples);
     const probeSet = heldOut(train, PROBE_SIZE);
 
     emit({ type: 'started', runId: opts.runId, backend: opts.backend, model: group.summary, startEpoch });
-    if (workers > 1) emit({ type: 'log', level: 'info', message: `data-parallel training on ${workers} worker threads, ${Math.floor(config.batchSize / workers)}–${Math.ceil(config.batchSize / workers)} images each per batch` });
+    if (workers > 1) {
+      emit({
+        type: 'log', level: 'info',
+        message: `data-parallel training on ${workers} worker threads, ` +
+          `${Math.floor(config.batchSize / workers)}–${Math.ceil(config.batchSize / workers)} images each per batch`,
+      });
+    }
 
     const save = async (file: string, epoch: number, batchesDone: number) => {
       writeCheckpoint(file, { epoch, batchesDone, state, ...(await group.state()) });
@@ -160,7 +175,10 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
         b++;
         if (performance.now() - lastProgress > 250 || b === batches) {
           lastProgress = performance.now();
-          emit({ type: 'progress', epoch, epochs: config.epochs, batch: b, batches, phase: 'train', loss, imagesPerSecond: sums.images / Math.max(sums.seconds, 1e-9) });
+          emit({
+            type: 'progress', epoch, epochs: config.epochs, batch: b, batches, phase: 'train', loss,
+            imagesPerSecond: sums.images / Math.max(sums.seconds, 1e-9),
+          });
         }
       }
       skipBatches = 0;
