@@ -57,8 +57,9 @@ export default defineConfig(
       // races what follows; write `void p` where fire-and-forget is meant.
       '@typescript-eslint/no-floating-promises': 'error',
       'exitlab/explained-double-cast': 'error',
-      // The length the code already keeps; URLs may run over.
-      'max-len': ['error', { code: 160, tabWidth: 2, ignoreUrls: true }],
+      // The length the code already keeps; URLs and regular expression literals, which cannot be
+      // wrapped, may run over.
+      'max-len': ['error', { code: 160, tabWidth: 2, ignoreUrls: true, ignoreRegExpLiterals: true }],
     },
   },
   {
