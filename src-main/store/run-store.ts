@@ -473,7 +473,8 @@ function prepare(db: Db) {
     getDataset: db.prepare('SELECT manifest FROM datasets WHERE id = ?'),
     runExists: db.prepare('SELECT 1 FROM runs WHERE id = ?'),
     getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
-    insertRun: db.prepare(`INSERT INTO runs (id, name, dataset_id, method, model, backend, config, code_version, seed, epochs, status, created_at, owner_pid, heartbeat_at)
+    insertRun: db.prepare(`INSERT INTO runs
+      (id, name, dataset_id, method, model, backend, config, code_version, seed, epochs, status, created_at, owner_pid, heartbeat_at)
       VALUES (@id, @name, @dataset, @method, @model, @backend, @config, @codeVersion, @seed, @epochs, @status, @createdAt, @ownerPid, @heartbeat)`),
     rename: db.prepare('UPDATE runs SET name = ? WHERE id = ?'),
     restoreRun: db.prepare(`UPDATE runs SET backend_used = @backendUsed, model_summary = @summary, started_at = @startedAt, finished_at = @finishedAt,
@@ -486,18 +487,20 @@ function prepare(db: Db) {
     refreshProgress: db.prepare(`UPDATE runs SET
       epochs_done = COALESCE((SELECT MAX(epoch) FROM epoch_metrics WHERE run_id = @id), 0),
       seconds = COALESCE((SELECT SUM(seconds) FROM epoch_metrics WHERE run_id = @id), 0) WHERE id = @id`),
-    finish: db.prepare(`UPDATE runs SET status = @status, finished_at = @at, seconds = COALESCE(@seconds, seconds), epochs_done = COALESCE(@epochsDone, epochs_done),
-      failure_kind = @failureKind, failure_message = @failureMessage, owner_pid = NULL WHERE id = @id`),
+    finish: db.prepare(`UPDATE runs SET status = @status, finished_at = @at, seconds = COALESCE(@seconds, seconds),
+      epochs_done = COALESCE(@epochsDone, epochs_done), failure_kind = @failureKind, failure_message = @failureMessage, owner_pid = NULL WHERE id = @id`),
     activeRuns: db.prepare(`SELECT id, owner_pid, heartbeat_at FROM runs WHERE status IN ('queued', 'running', 'paused')`),
     deleteRun: db.prepare('DELETE FROM runs WHERE id = ?'),
     listRuns: db.prepare(`SELECT * FROM runs WHERE (@dataset IS NULL OR dataset_id = @dataset) AND (@method IS NULL OR method = @method)
       AND (@status IS NULL OR status = @status) AND (@tag IS NULL OR EXISTS (SELECT 1 FROM tags WHERE tags.run_id = runs.id AND tags.tag = @tag))
       ORDER BY created_at DESC, id DESC LIMIT @limit`),
 
-    upsertEpoch: db.prepare(`INSERT INTO epoch_metrics (run_id, epoch, lr, seconds, images_per_second, probe, overfit_detected, overfit_exits, overfit_reason, recorded_at)
+    upsertEpoch: db.prepare(`INSERT INTO epoch_metrics
+      (run_id, epoch, lr, seconds, images_per_second, probe, overfit_detected, overfit_exits, overfit_reason, recorded_at)
       VALUES (@id, @epoch, @lr, @seconds, @ips, @probe, @detected, @exits, @reason, @at)
-      ON CONFLICT(run_id, epoch) DO UPDATE SET lr = excluded.lr, seconds = excluded.seconds, images_per_second = excluded.images_per_second, probe = excluded.probe,
-      overfit_detected = excluded.overfit_detected, overfit_exits = excluded.overfit_exits, overfit_reason = excluded.overfit_reason, recorded_at = excluded.recorded_at`),
+      ON CONFLICT(run_id, epoch) DO UPDATE SET lr = excluded.lr, seconds = excluded.seconds, images_per_second = excluded.images_per_second,
+      probe = excluded.probe, overfit_detected = excluded.overfit_detected, overfit_exits = excluded.overfit_exits, overfit_reason = excluded.overfit_reason,
+      recorded_at = excluded.recorded_at`),
     deleteEpochExits: db.prepare('DELETE FROM exit_metrics WHERE run_id = ? AND epoch = ?'),
     discardEpochsFrom: db.prepare('DELETE FROM epoch_metrics WHERE run_id = ? AND epoch >= ?'),
     insertExit: db.prepare(`INSERT INTO exit_metrics (run_id, epoch, exit, ${EXIT_METRICS.map((k) => EXIT_COLUMNS[k]).join(', ')})

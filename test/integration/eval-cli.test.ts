@@ -187,7 +187,8 @@ describe('exitlab eval / table', () => {
     expect(reportsOf(ids.a).length).toBe(filesBefore);
   });
 
-  it('an attack aimed at one exit leaves the others unmarked as attacked; infeasible budgets, checkpoint and epoch in every output; the paper columns', async () => {
+  it('an attack aimed at one exit leaves the others unmarked as attacked; infeasible budgets, checkpoint and epoch in every output; ' +
+    'the paper columns', async () => {
     const r = await cli(
       'eval', '--run', ids.a, '--attacks', 'clean,pgd20,bim,mim', '--samples', '8', '--target', 'exit:2', '--budgets', '0.01,1', '--calibration', '100',
       '--json',

@@ -161,10 +161,10 @@ const PATHS: WritePath[] = [
       const home = path.join(root, `migrate-${i}`);
       fs.mkdirSync(home);
       const db = openDatabase(path.join(home, 'exitlab.db'), { targetVersion: 1 });
-      db.prepare(`INSERT INTO runs (id, dataset_id, method, model, backend, backend_used, config, code_version, seed, epochs, status, created_at, seconds, epochs_done)
-        VALUES ('old', 'synthetic', 'fgsm-me', 'msdnet', 'cpu', 'cpu', ?, '0.0.1', 1, 3, 'completed', '2026-01-01T00:00:00Z', 21, 1)`).run(
-          JSON.stringify(config()),
-        );
+      db.prepare(`INSERT INTO runs
+        (id, dataset_id, method, model, backend, backend_used, config, code_version, seed, epochs, status, created_at, seconds, epochs_done)
+        VALUES ('old', 'synthetic', 'fgsm-me', 'msdnet', 'cpu', 'cpu', ?, '0.0.1', 1, 3, 'completed', '2026-01-01T00:00:00Z', 21, 1)`)
+        .run(JSON.stringify(config()));
       db.close();
       return { home, argv: ['runs', 'list', '--json'] };
     },

@@ -40,7 +40,9 @@ const OPTIONS = {
   remove: { type: 'string', multiple: true }, out: { type: 'string' }, workers: { type: 'string' },
 } as const;
 
-type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+type Values = {
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
+};
 
 function parse(argv: string[]): { values: Values; positionals: string[] } {
   try {

@@ -38,7 +38,8 @@ export const AA_STANDARD: Omit<AutoAttackOptions, 'eps' | 'seed'> = { ...AA_STAN
 /** True when the settings are those of the standard version (so reports can say so). */
 export function isStandardAutoAttack(o: Omit<AutoAttackOptions, 'eps' | 'seed'>): boolean {
   const s = AA_STANDARD_SETTINGS;
-  return o.steps === s.steps && o.targetClasses === s.targetClasses && o.squareQueries === s.squareQueries && o.restarts === s.restarts && !o.rescaleSquareSchedule && o.components.join() === AA_COMPONENTS.join();
+  return o.steps === s.steps && o.targetClasses === s.targetClasses && o.squareQueries === s.squareQueries && o.restarts === s.restarts
+    && !o.rescaleSquareSchedule && o.components.join() === AA_COMPONENTS.join();
 }
 
 /** Runs the ensemble; returns, per component, how many points it newly fooled (as the tracker counts). */

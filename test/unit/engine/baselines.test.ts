@@ -31,7 +31,8 @@ vi.mock('../../../src-main/engine/train/monitor', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../../src-main/engine/train/monitor')>();
   return {
     ...real,
-    robustAccuracy: async (...args: Parameters<typeof real.robustAccuracy>) => (monitor.script ? monitor.script(monitor.calls++) : real.robustAccuracy(...args)),
+    robustAccuracy: async (...args: Parameters<typeof real.robustAccuracy>) =>
+      (monitor.script ? monitor.script(monitor.calls++) : real.robustAccuracy(...args)),
   };
 });
 

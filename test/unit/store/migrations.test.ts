@@ -12,10 +12,10 @@ import { config, epochMetrics, manifest, tempHome } from './fixtures';
 const FIXTURES: Record<number, (db: Db) => void> = {
   1: (db) => {
     db.prepare('INSERT INTO datasets VALUES (?, ?, ?, ?, ?)').run('synthetic', 'Synthetic', 'synthetic', JSON.stringify(manifest()), '2026-01-01T00:00:00Z');
-    db.prepare(`INSERT INTO runs (id, dataset_id, method, model, backend, backend_used, config, code_version, seed, epochs, status, created_at, seconds, epochs_done)
-      VALUES ('old', 'synthetic', 'fgsm-me', 'msdnet', 'cpu', 'cpu', ?, '0.0.1', 1, 3, 'completed', '2026-01-01T00:00:00Z', 21, 1)`).run(
-        JSON.stringify(config()),
-      );
+    db.prepare(`INSERT INTO runs
+      (id, dataset_id, method, model, backend, backend_used, config, code_version, seed, epochs, status, created_at, seconds, epochs_done)
+      VALUES ('old', 'synthetic', 'fgsm-me', 'msdnet', 'cpu', 'cpu', ?, '0.0.1', 1, 3, 'completed', '2026-01-01T00:00:00Z', 21, 1)`)
+      .run(JSON.stringify(config()));
     const m = epochMetrics(1);
     db.prepare(`INSERT INTO epoch_metrics VALUES ('old', 1, ?, ?, ?, ?, 0, '[]', '', '2026-01-01T00:00:00Z')`).run(
       m.lr, m.seconds, m.imagesPerSecond, JSON.stringify(m.probe),
