@@ -12,8 +12,9 @@ import { EvalAttackSchema, EvalTargetSchema } from './evaluation';
 import { StudyCollectResultSchema } from './slurm';
 import { StudyNameSchema, StudySummarySchema, StudyViewSchema } from './study';
 import {
-  CheckpointKindSchema, DEFAULT_CHECKPOINT, EvaluationSchema, RunComparisonSchema, RunDetailSchema, RunFilterSchema, ExportRequestSchema, RunIdSchema, RunNameSchema, RunStatusSchema, RunSummarySchema, TagSchema,
-  type Evaluation, type RunComparison, type RunDetail, type RunFilter, type RunStatus, type RunSummary,
+  CheckpointKindSchema, DEFAULT_CHECKPOINT, EvaluationSchema, RunComparisonSchema, RunDetailSchema, RunFilterSchema, ExportRequestSchema, RunIdSchema,
+  RunNameSchema, RunStatusSchema, RunSummarySchema, TagSchema,
+  type Evaluation, type RunComparison, type RunDetail, type RunStatus, type RunSummary,
 } from './runs';
 
 const Empty = z.object({}).strict();
@@ -22,7 +23,7 @@ const RunId = RunIdSchema;
 const JobId = z.string().min(1).max(100).optional();
 const AbsolutePath = z.string().min(1, 'a path is required').max(4096);
 
-export const AppInfoSchema = z.object({
+const AppInfoSchema = z.object({
   version: z.string(),
   /** The data folder (EXITLAB_HOME) everything is written under. */
   home: z.string(),
@@ -38,10 +39,10 @@ export const PickPathRequestSchema = z.object({
   title: z.string().max(200).optional(),
 });
 
-export const DownloadSourceSchema = z.enum(['cifar10', 'cifar100', 'svhn']);
-export const LabelModeSchema = z.enum(['fine', 'coarse']);
+const DownloadSourceSchema = z.enum(['cifar10', 'cifar100', 'svhn']);
+const LabelModeSchema = z.enum(['fine', 'coarse']);
 
-export const DatasetPreviewSchema = z.object({
+const DatasetPreviewSchema = z.object({
   id: z.string(),
   split: z.string(),
   classes: z.array(z.string()),
@@ -52,9 +53,9 @@ export const DatasetPreviewSchema = z.object({
 });
 export type DatasetPreview = z.infer<typeof DatasetPreviewSchema>;
 
-export { RunStatusSchema, type RunStatus };
+export type { RunStatus };
 
-export const ProgressSchema = z.object({
+const ProgressSchema = z.object({
   epoch: z.number().int().positive(),
   epochs: z.number().int().positive(),
   batch: z.number().int().nonnegative(),
@@ -63,10 +64,9 @@ export const ProgressSchema = z.object({
   loss: z.number(),
   imagesPerSecond: z.number().nonnegative(),
 });
-export type Progress = z.infer<typeof ProgressSchema>;
 
 /** A run the app is training now (or finished since it started): what the Live run view draws. */
-export const LiveRunSchema = z.object({
+const LiveRunSchema = z.object({
   runId: z.string(),
   name: z.string(),
   config: TrainConfigSchema,
@@ -87,10 +87,9 @@ export const LiveRunSchema = z.object({
 });
 export type LiveRun = z.infer<typeof LiveRunSchema>;
 
-export { RunSummarySchema, RunDetailSchema, RunComparisonSchema, EvaluationSchema, RunFilterSchema };
-export type { RunSummary, RunDetail, RunComparison, Evaluation, RunFilter };
+export type { RunSummary, RunDetail, RunComparison, Evaluation };
 
-export const ExportResultSchema = z.object({ out: z.string(), files: z.array(z.string()) });
+const ExportResultSchema = z.object({ out: z.string(), files: z.array(z.string()) });
 
 /** Method name → request and response schemas. The renderer may call nothing else. */
 export const API_METHODS = {
@@ -114,10 +113,14 @@ export const API_METHODS = {
   },
 
   /** Parameters and multiply-accumulates per exit of a model configuration. */
-  'model.describe': { request: z.object({ model: ModelConfigSchema, numClasses: z.number().int().min(2).max(1000).default(10) }), response: ModelSummarySchema },
+  'model.describe': {
+    request: z.object({ model: ModelConfigSchema, numClasses: z.number().int().min(2).max(1000).default(10) }), response: ModelSummarySchema,
+  },
 
   'runs.start': {
-    request: z.object({ config: TrainConfigSchema, name: RunNameSchema.optional(), tags: z.array(TagSchema).max(20).optional(), notes: z.string().max(10_000).optional() }),
+    request: z.object({
+      config: TrainConfigSchema, name: RunNameSchema.optional(), tags: z.array(TagSchema).max(20).optional(), notes: z.string().max(10_000).optional(),
+    }),
     response: z.object({ runId: z.string() }),
   },
   'runs.control': { request: z.object({ runId: RunId, action: z.enum(['pause', 'resume', 'stop']) }), response: Empty },
@@ -127,13 +130,18 @@ export const API_METHODS = {
   'runs.get': { request: z.object({ runId: RunId }), response: RunDetailSchema },
   /** Renames, adds and removes tags, and/or replaces the notes. */
   'runs.update': {
-    request: z.object({ runId: RunId, name: RunNameSchema.optional(), addTags: z.array(TagSchema).max(20).default([]), removeTags: z.array(z.string()).max(20).default([]), notes: z.string().max(10_000).optional() }),
+    request: z.object({
+      runId: RunId, name: RunNameSchema.optional(), addTags: z.array(TagSchema).max(20).default([]), removeTags: z.array(z.string()).max(20).default([]),
+      notes: z.string().max(10_000).optional(),
+    }),
     response: RunDetailSchema,
   },
   'runs.delete': { request: z.object({ runId: RunId }), response: Empty },
   /** Continue a stopped or interrupted run from its last checkpoint. */
   'runs.resume': { request: z.object({ runId: RunId }), response: z.object({ runId: z.string() }) },
-  'runs.compare': { request: z.object({ runIds: z.array(RunId).min(2, 'select at least 2 runs').max(4, 'compare at most 4 runs') }), response: RunComparisonSchema },
+  'runs.compare': {
+    request: z.object({ runIds: z.array(RunId).min(2, 'select at least 2 runs').max(4, 'compare at most 4 runs') }), response: RunComparisonSchema,
+  },
 
   'eval.run': {
     request: z.object({

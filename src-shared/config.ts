@@ -45,9 +45,12 @@ export const ModelConfigSchema = z.object({
 });
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 
-export const LrScheduleSchema = z.discriminatedUnion('kind', [
+const LrScheduleSchema = z.discriminatedUnion('kind', [
   /** Multiply by `factor` at each listed fraction of training (the CIFAR step schedule). */
-  z.object({ kind: z.literal('piecewise'), max: z.number().positive(), milestones: z.array(z.number().gt(0).lt(1)).default([0.5, 0.75]), factor: z.number().gt(0).lt(1).default(0.1) }),
+  z.object({
+    kind: z.literal('piecewise'), max: z.number().positive(), milestones: z.array(z.number().gt(0).lt(1)).default([0.5, 0.75]),
+    factor: z.number().gt(0).lt(1).default(0.1),
+  }),
   /** Triangular cyclic schedule of fast adversarial training: 0 → max at the middle → 0, per iteration. */
   z.object({ kind: z.literal('cyclic'), max: z.number().positive() }),
 ]);
@@ -130,7 +133,9 @@ export function trainConfigProblem(cfg: TrainConfig, exitCount: number): string 
   }
   if (cfg.lambdaWarmupEpochs > cfg.epochs) return `λ warm-up (${cfg.lambdaWarmupEpochs} epochs) is longer than training (${cfg.epochs})`;
   if (cfg.earlyStop === true && !cfg.keepBest) return 'early stopping keeps the best checkpoint: it needs keepBest on';
-  if (cfg.workers !== null && cfg.workers > cfg.batchSize) return `--workers ${cfg.workers} is more than the ${cfg.batchSize} images of a batch: each worker needs at least one image of every batch`;
+  if (cfg.workers !== null && cfg.workers > cfg.batchSize) {
+    return `--workers ${cfg.workers} is more than the ${cfg.batchSize} images of a batch: each worker needs at least one image of every batch`;
+  }
   return null;
 }
 

@@ -23,7 +23,7 @@ export const EngineCommandSchema = z.discriminatedUnion('type', [
 export type EngineCommand = z.infer<typeof EngineCommandSchema>;
 export type EngineCommandInput = z.input<typeof EngineCommandSchema>;
 
-export const AdapterReportSchema = z.object({
+const AdapterReportSchema = z.object({
   vendor: z.string(),
   architecture: z.string(),
   description: z.string(),
@@ -46,7 +46,8 @@ export function describeAdapter(a: AdapterReport): string {
   return a.description ? `${name}, ${a.description}` : name;
 }
 
-export const SOFTWARE_ADAPTER_WARNING = 'warning: this is a software adapter (the GPU is emulated on the CPU): fine for checking results, far slower than --backend wasm for training';
+export const SOFTWARE_ADAPTER_WARNING = 'warning: this is a software adapter (the GPU is emulated on the CPU): fine for checking results, far slower than ' +
+  '--backend wasm for training';
 
 /** The backend as the run record and `runs show` name it: `webgpu (nvidia ampere, …)`. */
 export function describeBackend(r: BackendReport): string {

@@ -1,7 +1,7 @@
 // Per-exit metrics: what an epoch and a finished run report, exit by exit.
 import { z } from 'zod';
 
-export const ExitEpochMetricsSchema = z.object({
+const ExitEpochMetricsSchema = z.object({
   exit: z.number().int().nonnegative(),
   trainCleanAcc: z.number(),
   trainCleanLoss: z.number(),

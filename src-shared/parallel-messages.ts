@@ -7,7 +7,9 @@ import { ModelSummarySchema } from './engine-messages';
 
 /** Any float, NaN and ±Infinity included: a diverging loss must reach the trainer to be reported. */
 const Float = z.custom<number>((v) => typeof v === 'number', 'expected a number');
-const TensorSchema = z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), data: z.custom<Float32Array>((v) => v instanceof Float32Array, 'expected a Float32Array') });
+const TensorSchema = z.object({
+  name: z.string(), shape: z.array(z.number().int().nonnegative()), data: z.custom<Float32Array>((v) => v instanceof Float32Array, 'expected a Float32Array'),
+});
 const StateSchema = z.object({ weights: z.array(TensorSchema), optimizer: z.array(TensorSchema) });
 const ExitSumsSchema = z.object({ correct: z.array(Float), loss: z.array(Float), seen: z.number().int().nonnegative() });
 const CountsSchema = z.object({ clean: z.array(z.number()), fgsm: z.array(z.number()), pgd: z.array(z.number()), count: z.number().int().nonnegative() });
@@ -17,7 +19,9 @@ export const ReplicaCommandSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('build'),
     config: TrainConfigSchema,
-    data: z.object({ numClasses: z.number().int().positive(), mean: z.tuple([z.number(), z.number(), z.number()]), std: z.tuple([z.number(), z.number(), z.number()]) }),
+    data: z.object({
+      numClasses: z.number().int().positive(), mean: z.tuple([z.number(), z.number(), z.number()]), std: z.tuple([z.number(), z.number(), z.number()]),
+    }),
     /** ε and α in [0,1] pixel units. */
     eps: z.number().nonnegative(),
     alpha: z.number().nonnegative(),
@@ -25,7 +29,10 @@ export const ReplicaCommandSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('attach'),
     index: z.number().int().nonnegative(),
-    exchange: z.object({ control: z.instanceof(SharedArrayBuffer), slots: z.instanceof(SharedArrayBuffer), results: z.instanceof(SharedArrayBuffer), length: z.number().int().positive(), replicas: z.number().int().positive() }),
+    exchange: z.object({
+      control: z.instanceof(SharedArrayBuffer), slots: z.instanceof(SharedArrayBuffer), results: z.instanceof(SharedArrayBuffer),
+      length: z.number().int().positive(), replicas: z.number().int().positive(),
+    }),
   }),
   z.object({
     type: z.literal('step'),
@@ -37,7 +44,10 @@ export const ReplicaCommandSchema = z.discriminatedUnion('type', [
     /** Each replica's share of the minibatch (shard size / batch size), in replica order. */
     weights: z.array(z.number().nonnegative()),
   }),
-  z.object({ type: z.literal('probe'), ...ImagesSchema, eps: z.number().nonnegative(), batchSize: z.number().int().positive(), seed: z.number().int(), offset: z.number().int().nonnegative() }),
+  z.object({
+    type: z.literal('probe'), ...ImagesSchema, eps: z.number().nonnegative(), batchSize: z.number().int().positive(), seed: z.number().int(),
+    offset: z.number().int().nonnegative(),
+  }),
   z.object({ type: z.literal('norms') }),
   z.object({ type: z.literal('get-state') }),
   z.object({ type: z.literal('set-state'), state: StateSchema }),

@@ -84,7 +84,9 @@ export function presetLambda(id: PresetId, exits: number): number[] {
   return Array.from({ length: exits }, (_, i) => lambda[Math.round((i * (lambda.length - 1)) / (exits - 1))]);
 }
 
-const defined = <T extends object>(o: T | undefined): Partial<T> => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+const defined = <T extends object>(o: T | undefined): Partial<T> => Object.fromEntries(
+  Object.entries(o ?? {}).filter(([, v]) => v !== undefined),
+) as Partial<T>;
 
 /** The preset's fields under the explicit ones (`explicit` wins wherever it sets a value). */
 export function withPreset(id: PresetId, explicit: TrainConfigInput): TrainConfigInput {

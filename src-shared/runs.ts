@@ -31,7 +31,7 @@ export const RunFilterSchema = z.object({
 });
 export type RunFilter = z.infer<typeof RunFilterSchema>;
 
-export const RunFailureSchema = z.object({ kind: FailureKindSchema, message: z.string() });
+const RunFailureSchema = z.object({ kind: FailureKindSchema, message: z.string() });
 
 /** One line of a run list. */
 export const RunNameSchema = z.string().max(200);
@@ -128,7 +128,7 @@ export type CheckpointKind = z.infer<typeof CheckpointKindSchema>;
  */
 export const DEFAULT_CHECKPOINT: CheckpointKind = 'last';
 
-export const CheckpointRecordSchema = z.object({
+const CheckpointRecordSchema = z.object({
   kind: CheckpointKindSchema,
   /** Epochs completed when it was written (a checkpoint written on stop lies inside the next epoch). */
   epoch: z.number().int().nonnegative(),
@@ -138,7 +138,7 @@ export const CheckpointRecordSchema = z.object({
 });
 export type CheckpointRecord = z.infer<typeof CheckpointRecordSchema>;
 
-export const ArtefactRecordSchema = z.object({
+const ArtefactRecordSchema = z.object({
   id: z.number().int(),
   /** 'export-tfjs', 'export-onnx', 'bundle', … */
   kind: z.string(),
@@ -163,8 +163,10 @@ export const RunDetailSchema = z.object({
 });
 export type RunDetail = z.infer<typeof RunDetailSchema>;
 
-export const CURVE_METRICS = ['trainCleanAcc', 'trainCleanLoss', 'trainAdvAcc', 'trainAdvLoss', 'fcWeightNorm', 'lambda', 'valCleanAcc', 'valFgsmAcc', 'valPgdAcc'] as const;
-export const CurveMetricSchema = z.enum(CURVE_METRICS);
+export const CURVE_METRICS = [
+  'trainCleanAcc', 'trainCleanLoss', 'trainAdvAcc', 'trainAdvLoss', 'fcWeightNorm', 'lambda', 'valCleanAcc', 'valFgsmAcc', 'valPgdAcc',
+] as const;
+const CurveMetricSchema = z.enum(CURVE_METRICS);
 export type CurveMetric = z.infer<typeof CurveMetricSchema>;
 
 const CurveSchema = z.array(z.number().nullable());
@@ -205,8 +207,7 @@ export const RunComparisonSchema = z.object({
 export type RunComparison = z.infer<typeof RunComparisonSchema>;
 
 export const EXPORT_FORMATS = ['tfjs', 'onnx'] as const;
-export const ExportFormatSchema = z.enum(EXPORT_FORMATS);
-export type ExportFormat = z.infer<typeof ExportFormatSchema>;
+const ExportFormatSchema = z.enum(EXPORT_FORMATS);
 
 /** What `exitlab export` and the app's export dialog ask for. */
 export const ExportRequestSchema = z.object({
@@ -251,7 +252,9 @@ export const ExportMetadataSchema = z.object({
     exported: z.boolean(),
   })),
   checkpoint: z.object({ kind: z.enum(['last', 'best']), epoch: z.number().int(), batchesDone: z.number().int() }),
-  dataset: z.object({ id: z.string(), name: z.string(), source: z.string(), classes: z.array(z.string()), mean: z.array(z.number()), std: z.array(z.number()) }),
+  dataset: z.object({
+    id: z.string(), name: z.string(), source: z.string(), classes: z.array(z.string()), mean: z.array(z.number()), std: z.array(z.number()),
+  }),
   /** Early-exit confidence thresholds per exit, from the latest evaluation that set them (null: none yet). */
   earlyExit: z.object({ thresholds: z.array(z.number()), accuracy: z.number(), evaluationId: z.number().int() }).nullable(),
   robustness: z.object({

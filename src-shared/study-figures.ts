@@ -21,13 +21,13 @@ export interface StudyRunFigureInput {
 }
 
 /** `label`: a name written beside the point (a scatter of runs says which run a point is). */
-export const FigurePointSchema = z.object({ x: z.number(), y: z.number(), label: z.string().optional() });
+const FigurePointSchema = z.object({ x: z.number(), y: z.number(), label: z.string().optional() });
 export type FigurePoint = z.infer<typeof FigurePointSchema>;
 
-export const FigureSeriesSchema = z.object({ label: z.string(), color: z.string(), points: z.array(FigurePointSchema) });
+const FigureSeriesSchema = z.object({ label: z.string(), color: z.string(), points: z.array(FigurePointSchema) });
 export type FigureSeries = z.infer<typeof FigureSeriesSchema>;
 
-export const FigurePanelSchema = z.object({
+const FigurePanelSchema = z.object({
   title: z.string(),
   xLabel: z.string(),
   yLabel: z.string(),
@@ -43,19 +43,23 @@ export type FigureSpec = z.infer<typeof FigureSpecSchema>;
 export function studyFigures(runs: StudyRunFigureInput[]): FigureSpec[] {
   const figures = [
     figure('overfitting', 'Per-exit robust accuracy over training',
-      'Held-out PGD accuracy of each exit after every epoch, one panel per run. A deep exit whose curve collapses to near 0 while the shallow ones keep rising is catastrophic overfitting.',
+      'Held-out PGD accuracy of each exit after every epoch, one panel per run. A deep exit whose curve collapses to near 0 while the shallow ones keep ' +
+        'rising is catastrophic overfitting.',
       perExitPanels(runs, 'PGD accuracy', true, (m) => m.valPgdAcc)),
     figure('fc-norm', "Norm of each exit's classifier weights over training",
-      "Frobenius norm of each exit's fully connected weights at the end of every epoch, one panel per run. The paper links an exit's overfitting to this norm growing past the earlier exits'.",
+      "Frobenius norm of each exit's fully connected weights at the end of every epoch, one panel per run. The paper links an exit's overfitting to this " +
+        "norm growing past the earlier exits'.",
       perExitPanels(runs, 'FC weight norm', false, (m) => m.fcWeightNorm)),
     figure('feature-distance', 'Clean-vs-adversarial feature distance per block',
       "Mean L2 distance between the features a block's exit reads on a clean image and on its FGSM and PGD-20 points (attacks aimed at the average of the exits' losses), one panel per run. The paper finds it growing with depth, and larger for PGD than for FGSM.",
       runs.flatMap(featureDistancePanel)),
     figure('accuracy-vs-macs', 'Early-exit accuracy against cost',
-      "Accuracy of the early-exit model (each image leaves at the first exit confident enough) against the mean MACs per image it spent, one curve per attack, one panel per evaluated run. Budgets the model cannot keep, and attacks that did not aim at the early-exit model, are left out.",
+      "Accuracy of the early-exit model (each image leaves at the first exit confident enough) against the mean MACs per image it spent, one curve per " +
+        "attack, one panel per evaluated run. Budgets the model cannot keep, and attacks that did not aim at the early-exit model, are left out.",
       runs.flatMap(earlyExitPanel)),
     figure('accuracy-vs-time', 'Last-exit accuracy against training time',
-      'Accuracy of the last exit under each attack against the minutes the run spent training, one point per run and attack. Each run is named at its highest point.',
+      'Accuracy of the last exit under each attack against the minutes the run spent training, one point per run and attack. Each run is named at its ' +
+        'highest point.',
       [timePanel(runs)]),
   ];
   return figures.filter((f): f is FigureSpec => f !== null);

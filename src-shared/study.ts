@@ -10,7 +10,9 @@ import { SlurmCellSchema } from './slurm';
 import { FigureSpecSchema } from './study-figures';
 
 /** A study's name is its folder name: letters, digits, dot, dash and underscore. */
-export const StudyNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a study name is 1-64 letters, digits, ".", "-" or "_", starting with a letter or digit');
+export const StudyNameSchema = z.string().regex(
+  /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a study name is 1-64 letters, digits, ".", "-" or "_", starting with a letter or digit',
+);
 
 /**
  * Training fields a recipe sets, checked against TrainConfigSchema when the runs are expanded (a
@@ -18,7 +20,7 @@ export const StudyNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63
  */
 const TrainOverridesSchema = z.record(z.string(), z.unknown());
 
-export const StudyArmSchema = z.object({
+const StudyArmSchema = z.object({
   /** How tables and figures name the arm; default: the method, with its λ where it is not the paper's. */
   label: z.string().min(1).max(60).optional(),
   method: MethodSchema,
@@ -34,11 +36,10 @@ export const StudyArmSchema = z.object({
 export type StudyArm = z.infer<typeof StudyArmSchema>;
 
 /** How every run of a study is evaluated: an evaluation request without its run. */
-export const StudyEvalSchema = EvalRequestSchema.omit({ runId: true }).extend({
+const StudyEvalSchema = EvalRequestSchema.omit({ runId: true }).extend({
   attacks: EvalRequestSchema.shape.attacks.default([...PAPER_ATTACKS]),
   samples: EvalRequestSchema.shape.samples.default(256),
 });
-export type StudyEval = z.infer<typeof StudyEvalSchema>;
 
 export const StudyRecipeSchema = z.object({
   name: StudyNameSchema,
@@ -92,10 +93,16 @@ function armConfig(recipe: StudyRecipe, arm: StudyArm, a: number, seed: number):
     const unknown = unknownField(overrides);
     if (unknown) throw new StudyRecipeError(`${where}.${unknown}`, 'not a training field');
     for (const fixed of ['method', 'lambda', 'seed', 'dataset'] as const) {
-      if (fixed in overrides) throw new StudyRecipeError(`${where}.${fixed}`, `set by the study (${fixed === 'seed' ? 'seeds' : fixed === 'dataset' ? 'dataset' : `the arm's ${fixed}`}), not here`);
+      if (fixed in overrides) {
+        throw new StudyRecipeError(
+          `${where}.${fixed}`, `set by the study (${fixed === 'seed' ? 'seeds' : fixed === 'dataset' ? 'dataset' : `the arm's ${fixed}`}), not here`,
+        );
+      }
     }
   }
-  if (arm.lambda !== undefined && arm.method !== 'fgsm-me') throw new StudyRecipeError(`${field}.lambda`, `λ is fgsm-me's penalty; ${arm.method} trains without it`);
+  if (arm.lambda !== undefined && arm.method !== 'fgsm-me') {
+    throw new StudyRecipeError(`${field}.lambda`, `λ is fgsm-me's penalty; ${arm.method} trains without it`);
+  }
   const explicit = { ...recipe.train, ...arm.train, method: arm.method, dataset: recipe.dataset, seed };
   const input = recipe.preset ? withPreset(recipe.preset, explicit) : explicit;
   const parsed = TrainConfigSchema.safeParse({ ...input, lambda: null });
@@ -115,7 +122,7 @@ function armConfig(recipe: StudyRecipe, arm: StudyArm, a: number, seed: number):
 }
 
 /** Every run of the study in grid order (arm by arm, seed by seed). Throws StudyRecipeError. */
-export function expandStudy(recipe: StudyRecipe): StudyCell[] {
+function expandStudy(recipe: StudyRecipe): StudyCell[] {
   const labels = recipe.arms.map(armLabel);
   const keys = labels.map(slug);
   const twin = keys.findIndex((k, i) => keys.indexOf(k) !== i);
@@ -136,7 +143,9 @@ export function checkStudyRecipe(input: unknown): { recipe: StudyRecipe; cells: 
   const parsed = StudyRecipeSchema.safeParse(input);
   if (!parsed.success) {
     const [first, ...more] = parsed.error.issues;
-    throw new StudyRecipeError(first.path.join('.') || 'recipe', `${first.message}${more.length ? ` (and ${more.length} more problem${more.length > 1 ? 's' : ''})` : ''}`);
+    throw new StudyRecipeError(
+      first.path.join('.') || 'recipe', `${first.message}${more.length ? ` (and ${more.length} more problem${more.length > 1 ? 's' : ''})` : ''}`,
+    );
   }
   return { recipe: parsed.data, cells: expandStudy(parsed.data) };
 }
@@ -152,11 +161,11 @@ export const StudyStateSchema = z.object({
 export type StudyState = z.infer<typeof StudyStateSchema>;
 
 /** Where a grid cell stands, as `study status` and the report show it. */
-export const STUDY_CELL_STATES = ['pending', 'training', 'paused', 'stopped', 'failed', 'interrupted', 'trained', 'evaluated'] as const;
+const STUDY_CELL_STATES = ['pending', 'training', 'paused', 'stopped', 'failed', 'interrupted', 'trained', 'evaluated'] as const;
 export type StudyCellState = (typeof STUDY_CELL_STATES)[number];
 
 /** A study as the app's Study view shows it: its runs' states, the results table and the figures. */
-export const StudyCellViewSchema = z.object({
+const StudyCellViewSchema = z.object({
   key: z.string(),
   label: z.string(),
   seed: z.number().int(),

@@ -129,7 +129,10 @@ export class LiveRuns {
         this.setStatus(t, 'running');
         break;
       case 'progress':
-        s.progress = { epoch: event.epoch, epochs: event.epochs, batch: event.batch, batches: event.batches, phase: event.phase, loss: event.loss, imagesPerSecond: event.imagesPerSecond };
+        s.progress = {
+          epoch: event.epoch, epochs: event.epochs, batch: event.batch, batches: event.batches, phase: event.phase, loss: event.loss,
+          imagesPerSecond: event.imagesPerSecond,
+        };
         if (event.phase === 'train') this.addLoss(s, (event.epoch - 1) * event.batches + event.batch, event.loss);
         break;
       case 'epoch':

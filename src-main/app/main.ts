@@ -119,7 +119,7 @@ function createWindow(): void {
 
 app.on('web-contents-created', (_event, contents) => hardenContents(contents));
 
-app.whenReady().then(() => {
+void app.whenReady().then(() => {
   // The renderer needs no camera, notifications, or any other permission.
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
@@ -128,7 +128,9 @@ app.whenReady().then(() => {
   const home = resolveHome();
   service = createApiService({ home, mode: 'electron', launchEngine: startUtilityEngine, pickPath });
   ipcMain.handle(IPC_INVOKE, async (event, method: unknown, params: unknown): Promise<ApiEnvelope> => {
-    if (!isTrustedSender(event.senderFrame)) return { ok: false, error: { code: 'bad-request', message: 'api calls are accepted only from the ExitLab window' } };
+    if (!isTrustedSender(event.senderFrame)) {
+      return { ok: false, error: { code: 'bad-request', message: 'api calls are accepted only from the ExitLab window' } };
+    }
     return service!.call(method, params);
   });
   service.hub.subscribe((name, payload) => {

@@ -3,7 +3,9 @@
 // `window.exitlab`. A sandboxed preload can require nothing but 'electron', so the method and event
 // names are listed here and checked against the contract at compile time.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { ApiEnvelope, ApiEvent, ApiMethod, ExitLabApi, IPC_EVENT as EventChannel, IPC_INVOKE as InvokeChannel } from '../../src-shared/api';
+import type {
+  ApiEnvelope, ApiEvent, ApiEventPayload, ApiMethod, ApiRequestInput, ApiResponse, ExitLabApi, IPC_EVENT as EventChannel, IPC_INVOKE as InvokeChannel,
+} from '../../src-shared/api';
 
 const PRELOAD_METHODS = [
   'app.info', 'app.pickPath',
@@ -28,16 +30,16 @@ const methods = new Set<string>(PRELOAD_METHODS);
 const events = new Set<string>(PRELOAD_EVENTS);
 
 const api: ExitLabApi = {
-  async invoke(method, request) {
+  async invoke<M extends ApiMethod>(method: M, request: ApiRequestInput<M>): Promise<ApiResponse<M>> {
     if (!methods.has(method)) throw new Error(`unknown api method '${String(method)}'`);
     const envelope = (await ipcRenderer.invoke(INVOKE, method, request)) as ApiEnvelope;
-    if (envelope.ok) return envelope.value as never;
+    if (envelope.ok) return envelope.value as ApiResponse<M>;
     throw new Error(envelope.error.message);
   },
-  on(event, listener) {
+  on<E extends ApiEvent>(event: E, listener: (payload: ApiEventPayload<E>) => void) {
     if (!events.has(event)) throw new Error(`unknown api event '${String(event)}'`);
     const wrapped = (_e: IpcRendererEvent, name: string, payload: unknown) => {
-      if (name === event) listener(payload as never);
+      if (name === event) listener(payload as ApiEventPayload<E>);
     };
     ipcRenderer.on(EVENT, wrapped);
     return () => {

@@ -17,6 +17,11 @@ function strictParse<O extends Options>(argv: string[], options: O) {
   }
 }
 
+/** Whether a command-line value is one of a list of literals, e.g. METHODS (narrows its type). */
+export function isOneOf<T extends string>(list: readonly T[], value: string): value is T {
+  return (list as readonly string[]).includes(value);
+}
+
 /** The parsed options, or null when --help asked for the usage text (printed here). */
 export function parseOptions<O extends Options>(argv: string[], options: O, help: string) {
   const values = strictParse(argv, options);

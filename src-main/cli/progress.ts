@@ -29,10 +29,12 @@ export class ProgressBar {
     switch (event.type) {
       case 'started':
         this.epochStart = Date.now();
-        this.println(`backend: ${event.backend.backend}${event.backend.skipped.length ? ` (skipped: ${event.backend.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})` : ''}`);
+        this.println(`backend: ${event.backend.backend}` +
+          `${event.backend.skipped.length ? ` (skipped: ${event.backend.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})` : ''}`);
         if (event.backend.adapter) this.println(`adapter: ${describeAdapter(event.backend.adapter)}`);
         if (event.backend.adapter?.software) this.println(SOFTWARE_ADAPTER_WARNING);
-        this.println(`model: ${event.model.exits} exit(s), ${(event.model.parameters / 1e6).toFixed(2)} M parameters, ${(event.model.macs / 1e6).toFixed(1)} M MACs per image`);
+        this.println(`model: ${event.model.exits} exit(s), ${(event.model.parameters / 1e6).toFixed(2)} M parameters, ` +
+          `${(event.model.macs / 1e6).toFixed(1)} M MACs per image`);
         break;
       case 'progress': {
         if (event.phase === 'eval') return this.draw(`epoch ${event.epoch}/${event.epochs}  evaluating clean / FGSM / PGD-10 on held-out images…`);
@@ -40,13 +42,15 @@ export class ProgressBar {
         const filled = Math.round(frac * 30);
         const elapsed = (Date.now() - this.epochStart) / 1000;
         const eta = frac > 0 ? elapsed / frac - elapsed : 0;
-        this.draw(`epoch ${event.epoch}/${event.epochs} [${'#'.repeat(filled)}${'.'.repeat(30 - filled)}] ${event.batch}/${event.batches}  loss ${event.loss.toFixed(3)}  ${event.imagesPerSecond.toFixed(1)} img/s  ETA ${Math.ceil(eta)} s`);
+        this.draw(`epoch ${event.epoch}/${event.epochs} [${'#'.repeat(filled)}${'.'.repeat(30 - filled)}] ${event.batch}/${event.batches}  loss ` +
+          `${event.loss.toFixed(3)}  ${event.imagesPerSecond.toFixed(1)} img/s  ETA ${Math.ceil(eta)} s`);
         break;
       }
       case 'epoch': {
         const m = event.metrics;
         const acc = (k: 'valCleanAcc' | 'valPgdAcc') => m.exits.map((e) => (100 * e[k]).toFixed(0)).join('/');
-        this.println(`epoch ${m.epoch}: clean ${acc('valCleanAcc')}%  PGD-10 ${acc('valPgdAcc')}% (per exit)  ${m.imagesPerSecond.toFixed(1)} img/s${m.catastrophicOverfitting.detected ? '  ⚠ catastrophic overfitting' : ''}`);
+        this.println(`epoch ${m.epoch}: clean ${acc('valCleanAcc')}%  PGD-10 ${acc('valPgdAcc')}% (per exit)  ` +
+          `${m.imagesPerSecond.toFixed(1)} img/s${m.catastrophicOverfitting.detected ? '  ⚠ catastrophic overfitting' : ''}`);
         this.epochStart = Date.now();
         break;
       }

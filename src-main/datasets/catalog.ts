@@ -10,7 +10,7 @@ import { generateSynthetic, SYNTHETIC_CLASSES, SYNTHETIC_DEFAULTS, SYNTHETIC_VER
 import type { Split } from './types';
 import { tempPathInHome } from '../temp-files';
 
-export const SYNTHETIC_ID = 'synthetic';
+const SYNTHETIC_ID = 'synthetic';
 
 export interface OpenedDataset {
   manifest: DatasetManifest;
@@ -29,7 +29,7 @@ function isCurrentSynthetic(dir: string): boolean {
 }
 
 /** Makes sure the synthetic set is stored in its current version; returns its folder. */
-export function ensureSynthetic(home: string): string {
+function ensureSynthetic(home: string): string {
   const dir = datasetDir(home, SYNTHETIC_ID);
   if (isCurrentSynthetic(dir)) return dir;
   // A copy from an older generator version (or a damaged one) is replaced.

@@ -62,7 +62,7 @@ const sizeOf = (file: string) => (fs.existsSync(file) ? fs.statSync(file).size :
  * server honours Range requests. Returns the verified file's path. A checksum mismatch deletes the
  * partial file (it cannot be repaired by resuming); an interrupted transfer keeps it.
  */
-export async function fetchVerified(remote: RemoteFile, dir: string, opts: FetchOptions = {}): Promise<string> {
+async function fetchVerified(remote: RemoteFile, dir: string, opts: FetchOptions = {}): Promise<string> {
   fs.mkdirSync(dir, { recursive: true });
   const final = path.join(dir, remote.name);
   const part = `${final}.part`;
@@ -73,7 +73,9 @@ export async function fetchVerified(remote: RemoteFile, dir: string, opts: Fetch
   try {
     response = await fetch(remote.url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal: opts.signal, redirect: 'follow' });
   } catch (err) {
-    throw new DatasetError(`cannot reach ${remote.url} (${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message})`);
+    throw new DatasetError(
+      `cannot reach ${remote.url} (${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message})`,
+    );
   }
   if (response.status === 416 && have > 0) {
     // Nothing left to send: the partial file may already be whole.
@@ -88,7 +90,8 @@ export async function fetchVerified(remote: RemoteFile, dir: string, opts: Fetch
     const range = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
     if (!range || Number(range[1]) !== have) {
       await response.body?.cancel();
-      throw new DatasetError(`${remote.url}: the server resumed at an unexpected offset (${response.headers.get('content-range') ?? 'no Content-Range'}); delete ${part} and try again`);
+      throw new DatasetError(`${remote.url}: the server resumed at an unexpected offset (${response.headers.get('content-range') ?? 'no Content-Range'}); ` +
+        `delete ${part} and try again`);
     }
   } else {
     // The server ignores Range: start over.
@@ -102,6 +105,7 @@ export async function fetchVerified(remote: RemoteFile, dir: string, opts: Fetch
   let lastReport = 0;
   try {
     if (!response.body) throw new Error('empty response');
+    // Node's web streams are async iterable, but the ReadableStream type fetch returns does not say so.
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
       if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
       received += chunk.length;
@@ -128,7 +132,8 @@ async function finish(remote: RemoteFile, part: string, final: string): Promise<
   const sum = await md5Of(part);
   if (sum !== remote.md5 || (remote.bytes !== undefined && size !== remote.bytes)) {
     fs.rmSync(part, { force: true });
-    throw new DatasetError(`${remote.name}: checksum mismatch (MD5 ${sum}, ${size} bytes; expected ${remote.md5}${remote.bytes ? `, ${remote.bytes} bytes` : ''}); the damaged file was deleted, run the command again`);
+    throw new DatasetError(`${remote.name}: checksum mismatch (MD5 ${sum}, ${size} bytes; expected ${remote.md5}` +
+      `${remote.bytes ? `, ${remote.bytes} bytes` : ''}); the damaged file was deleted, run the command again`);
   }
   fs.renameSync(part, final);
   return final;

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tar from 'tar';
-import type { DatasetManifest } from '../../src-shared/datasets';
+import { IMAGE_VALUES, type DatasetManifest } from '../../src-shared/datasets';
 import { readDatasetManifest, availableIds } from './catalog';
 import { DatasetError } from './errors';
 import { CIFAR10_CLASSES, CifarFormatError, parseLabelNames, parseRecords, recordCount, type RecordLayout } from './formats/cifar';
@@ -101,7 +101,9 @@ async function readCifar10(files: FileSet, opts: ImportOptions): Promise<{ train
   for (const name of CIFAR10.train) trainParts.push(await load(name));
   const train = parseRecords(trainParts, CIFAR10_LAYOUT);
   const test = parseRecords([await load(CIFAR10.test)], CIFAR10_LAYOUT);
-  const classes = files.has(CIFAR10.meta) ? parseLabelNames(path.join(files.where, CIFAR10.meta), Buffer.from(await files.read(CIFAR10.meta)).toString('utf8'), 10) : CIFAR10_CLASSES;
+  const classes = files.has(CIFAR10.meta)
+    ? parseLabelNames(path.join(files.where, CIFAR10.meta), Buffer.from(await files.read(CIFAR10.meta)).toString('utf8'), 10)
+    : CIFAR10_CLASSES;
   return { train, test, classes };
 }
 
@@ -161,8 +163,8 @@ async function readSingleBin(file: string, opts: ImportOptions): Promise<{ train
   const trainCount = all.count - testCount;
   if (trainCount < 1) throw new DatasetError(`${file}: ${all.count} record(s) are too few to hold out a test split`);
   return {
-    train: { images: all.images.subarray(0, trainCount * 3072), labels: all.labels.subarray(0, trainCount), count: trainCount },
-    test: { images: all.images.subarray(trainCount * 3072), labels: all.labels.subarray(trainCount), count: testCount },
+    train: { images: all.images.subarray(0, trainCount * IMAGE_VALUES), labels: all.labels.subarray(0, trainCount), count: trainCount },
+    test: { images: all.images.subarray(trainCount * IMAGE_VALUES), labels: all.labels.subarray(trainCount), count: testCount },
     origin: { path: path.resolve(file), testHeldOut: `last ${testCount} records` },
   };
 }
@@ -243,7 +245,9 @@ async function plan(input: string, opts: ImportOptions): Promise<Plan> {
       if ([CIFAR100.train, CIFAR100.test, CIFAR100.fine].some((n) => files.has(n))) return cifar100Plan(async () => files);
     }
     if ([SVHN.train, SVHN.test].some((n) => fs.existsSync(path.join(abs, n)))) return svhnPlan(abs);
-    throw new DatasetError(`${input}: the folder holds none of the expected files (CIFAR-10: data_batch_1.bin …; CIFAR-100: train.bin, test.bin; SVHN: train_32x32.mat)`);
+    throw new DatasetError(
+      `${input}: the folder holds none of the expected files (CIFAR-10: data_batch_1.bin …; CIFAR-100: train.bin, test.bin; SVHN: train_32x32.mat)`,
+    );
   }
 
   const lower = abs.toLowerCase();
@@ -264,7 +268,9 @@ async function plan(input: string, opts: ImportOptions): Promise<Plan> {
     };
     if (tops.has(CIFAR10.dir)) return cifar10Plan(wrap(CIFAR10.dir, [...CIFAR10.train, CIFAR10.test, CIFAR10.meta]));
     if (tops.has(CIFAR100.dir)) return cifar100Plan(wrap(CIFAR100.dir, [CIFAR100.train, CIFAR100.test, CIFAR100.fine, CIFAR100.coarse]));
-    throw new DatasetError(`${input}: the archive holds neither ${CIFAR10.dir}/ nor ${CIFAR100.dir}/ (found: ${[...tops].join(', ') || 'nothing'}); is it the binary version?`);
+    throw new DatasetError(
+      `${input}: the archive holds neither ${CIFAR10.dir}/ nor ${CIFAR100.dir}/ (found: ${[...tops].join(', ') || 'nothing'}); is it the binary version?`,
+    );
   }
   if (lower.endsWith('.mat')) {
     if (!readHead(abs, 19).startsWith('MATLAB 5.0 MAT-file')) {

@@ -4,7 +4,8 @@
 // Everything random is drawn from streams keyed by (seed, epoch) for the order and (seed, epoch, batch)
 // for the augmentation, so batch b of epoch e is the same whether a run got there directly or resumed
 // from a checkpoint, and a batch can be built without building the ones before it.
-import { Rng, hashSeed } from './rng';
+import { IMAGE_SIDE, IMAGE_VALUES } from '../../src-shared/datasets';
+import { mixSeed, Rng } from '../random';
 import type { Batch, Split } from './types';
 
 export interface PipelineOptions {
@@ -21,9 +22,7 @@ export interface PipelineOptions {
   prefetch?: number;
 }
 
-const SIDE = 32;
 const PAD = 4;
-const IMAGE = SIDE * SIDE * 3;
 const TO_UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
 /** One image's augmentation: crop offset in the padded image (0…2·PAD) and whether to mirror it. */
@@ -38,19 +37,19 @@ export interface Augmentation {
  * optionally mirrored. Pixels that come from the padding are zero.
  */
 export function writeAugmented(images: Uint8Array, src: number, dst: Float32Array, offset: number, aug: Augmentation): void {
-  const base = src * IMAGE;
-  for (let y = 0; y < SIDE; y++) {
+  const base = src * IMAGE_VALUES;
+  for (let y = 0; y < IMAGE_SIDE; y++) {
     const sy = y + aug.dy - PAD;
-    const row = offset + y * SIDE * 3;
-    if (sy < 0 || sy >= SIDE) {
-      dst.fill(0, row, row + SIDE * 3);
+    const row = offset + y * IMAGE_SIDE * 3;
+    if (sy < 0 || sy >= IMAGE_SIDE) {
+      dst.fill(0, row, row + IMAGE_SIDE * 3);
       continue;
     }
-    const srcRow = base + sy * SIDE * 3;
-    for (let x = 0; x < SIDE; x++) {
-      const sx = (aug.flip ? SIDE - 1 - x : x) + aug.dx - PAD;
+    const srcRow = base + sy * IMAGE_SIDE * 3;
+    for (let x = 0; x < IMAGE_SIDE; x++) {
+      const sx = (aug.flip ? IMAGE_SIDE - 1 - x : x) + aug.dx - PAD;
       const o = row + x * 3;
-      if (sx < 0 || sx >= SIDE) {
+      if (sx < 0 || sx >= IMAGE_SIDE) {
         dst[o] = 0;
         dst[o + 1] = 0;
         dst[o + 2] = 0;
@@ -81,7 +80,7 @@ export class BatchPipeline {
   order(epoch: number): Uint32Array {
     const order = new Uint32Array(this.split.count);
     for (let i = 0; i < order.length; i++) order[i] = i;
-    if (this.opts.shuffle) new Rng(hashSeed(this.opts.seed, epoch, 0x0dde4)).shuffle(order);
+    if (this.opts.shuffle) new Rng(mixSeed(this.opts.seed, epoch, 0x0dde4)).shuffle(order);
     return order;
   }
 
@@ -91,14 +90,14 @@ export class BatchPipeline {
     const start = index * batchSize;
     const size = Math.min(batchSize, this.split.count - start);
     if (index < 0 || index >= this.batchesPerEpoch || size <= 0) throw new Error(`batch ${index} is outside the epoch's ${this.batchesPerEpoch} batches`);
-    const x = new Float32Array(size * IMAGE);
+    const x = new Float32Array(size * IMAGE_VALUES);
     const y = new Int32Array(size);
-    const rng = new Rng(hashSeed(seed, epoch, index));
+    const rng = new Rng(mixSeed(seed, epoch, index));
     for (let i = 0; i < size; i++) {
       const src = order[start + i];
       y[i] = this.split.labels[src];
       const aug = augment ? { dx: rng.int(2 * PAD + 1), dy: rng.int(2 * PAD + 1), flip: flip && rng.next() < 0.5 } : IDENTITY;
-      writeAugmented(this.split.images, src, x, i * IMAGE, aug);
+      writeAugmented(this.split.images, src, x, i * IMAGE_VALUES, aug);
     }
     return { x, y, size };
   }
@@ -144,7 +143,7 @@ export function splitValidation(split: Split, fraction: number, seed: number): {
     if (!byClass.has(c)) byClass.set(c, []);
     byClass.get(c)!.push(i);
   }
-  const rng = new Rng(hashSeed(seed, 0x7a11d));
+  const rng = new Rng(mixSeed(seed, 0x7a11d));
   const isVal = new Uint8Array(split.count);
   for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
     const idx = rng.shuffle(byClass.get(c)!);
@@ -154,12 +153,12 @@ export function splitValidation(split: Split, fraction: number, seed: number): {
   const pick = (want: number): Split => {
     let count = 0;
     for (let i = 0; i < split.count; i++) if (isVal[i] === want) count++;
-    const images = new Uint8Array(count * IMAGE);
+    const images = new Uint8Array(count * IMAGE_VALUES);
     const labels = new Uint8Array(count);
     let j = 0;
     for (let i = 0; i < split.count; i++) {
       if (isVal[i] !== want) continue;
-      images.set(split.images.subarray(i * IMAGE, (i + 1) * IMAGE), j * IMAGE);
+      images.set(split.images.subarray(i * IMAGE_VALUES, (i + 1) * IMAGE_VALUES), j * IMAGE_VALUES);
       labels[j++] = split.labels[i];
     }
     return { images, labels, count };

@@ -3,7 +3,8 @@
 import { locateDataset } from './catalog';
 import { DatasetError } from './errors';
 import { encodePngRgb } from './png';
-import { IMAGE_BYTES, readImagesAt, readLabels } from './store';
+import { IMAGE_VALUES } from '../../src-shared/datasets';
+import { readImagesAt, readLabels } from './store';
 
 export interface DatasetPreview {
   id: string;
@@ -48,7 +49,7 @@ export function datasetPreview(home: string, id: string, perClass = 8, split = '
   const samples = picks.map((indices, label) => ({
     label,
     images: indices.map(() => {
-      const png = encodePngRgb(images.subarray(n * IMAGE_BYTES, (n + 1) * IMAGE_BYTES), 32, 32);
+      const png = encodePngRgb(images.subarray(n * IMAGE_VALUES, (n + 1) * IMAGE_VALUES), 32, 32);
       n++;
       return `data:image/png;base64,${png.toString('base64')}`;
     }),

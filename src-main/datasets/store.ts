@@ -7,17 +7,16 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DatasetManifestSchema, type DatasetManifest } from '../../src-shared/datasets';
+import { DatasetManifestSchema, IMAGE_SIDE, IMAGE_VALUES, type DatasetManifest } from '../../src-shared/datasets';
 import { homePaths } from '../home';
 import { DatasetError } from './errors';
 import type { Split } from './types';
 import { tempPathInHome } from '../temp-files';
 import { rethrowWriteFailure } from '../write-errors';
 
-export const IMAGE_BYTES = 32 * 32 * 3;
 export const MANIFEST_FILE = 'manifest.json';
 
-export const splitFiles = (dir: string, split: string) => ({
+const splitFiles = (dir: string, split: string) => ({
   images: path.join(dir, `${split}.images.u8`),
   labels: path.join(dir, `${split}.labels.u8`),
 });
@@ -27,16 +26,16 @@ export const datasetDir = (home: string, id: string) => path.join(homePaths(home
 export function splitChecksum(split: Split): string {
   return crypto
     .createHash('sha256')
-    .update(split.images.subarray(0, split.count * IMAGE_BYTES))
+    .update(split.images.subarray(0, split.count * IMAGE_VALUES))
     .update(split.labels.subarray(0, split.count))
     .digest('hex');
 }
 
 /** Per-channel mean and std of HWC uint8 images, in [0,1] units. */
-export function channelStats(split: Split): { mean: [number, number, number]; std: [number, number, number] } {
+function channelStats(split: Split): { mean: [number, number, number]; std: [number, number, number] } {
   const sum = [0, 0, 0];
   const sq = [0, 0, 0];
-  const n = split.count * IMAGE_BYTES;
+  const n = split.count * IMAGE_VALUES;
   const img = split.images;
   for (let i = 0; i < n; i += 3) {
     const r = img[i];
@@ -49,7 +48,7 @@ export function channelStats(split: Split): { mean: [number, number, number]; st
     sq[1] += g * g;
     sq[2] += b * b;
   }
-  const pixels = Math.max(1, split.count * 1024);
+  const pixels = Math.max(1, split.count * IMAGE_SIDE * IMAGE_SIDE);
   const mean = sum.map((s) => s / pixels / 255);
   const std = sq.map((s, k) => Math.sqrt(Math.max(0, s / pixels / (255 * 255) - mean[k] * mean[k])));
   return { mean: mean as [number, number, number], std: std as [number, number, number] };
@@ -58,7 +57,7 @@ export function channelStats(split: Split): { mean: [number, number, number]; st
 export type ManifestDraft = Omit<DatasetManifest, 'formatVersion' | 'height' | 'width' | 'channels' | 'splits' | 'mean' | 'std' | 'importedAt'>;
 
 function checkSplit(name: string, split: Split, classes: number): void {
-  if (split.images.length < split.count * IMAGE_BYTES || split.labels.length < split.count) {
+  if (split.images.length < split.count * IMAGE_VALUES || split.labels.length < split.count) {
     throw new Error(`split '${name}' holds fewer bytes than its ${split.count} images need`);
   }
   for (let i = 0; i < split.count; i++) {
@@ -74,7 +73,11 @@ export function writeDataset(home: string, draft: ManifestDraft, splits: Record<
   if (!splits.train) throw new Error('writeDataset: a data set needs a train split');
   for (const [name, split] of Object.entries(splits)) checkSplit(name, split, draft.classes.length);
   const target = datasetDir(home, draft.id);
-  if (fs.existsSync(target)) throw new DatasetError(`a data set with id '${draft.id}' already exists (remove it first with \`exitlab datasets remove ${draft.id}\`, or pick another --name)`);
+  if (fs.existsSync(target)) {
+    throw new DatasetError(
+      `a data set with id '${draft.id}' already exists (remove it first with \`exitlab datasets remove ${draft.id}\`, or pick another --name)`,
+    );
+  }
   const stats = channelStats(splits.train);
   const manifest = DatasetManifestSchema.parse({
     formatVersion: 1,
@@ -95,7 +98,7 @@ export function writeDataset(home: string, draft: ManifestDraft, splits: Record<
     fs.mkdirSync(tmp);
     for (const [name, split] of Object.entries(splits)) {
       const files = splitFiles(tmp, name);
-      fs.writeFileSync(files.images, split.images.subarray(0, split.count * IMAGE_BYTES));
+      fs.writeFileSync(files.images, split.images.subarray(0, split.count * IMAGE_VALUES));
       fs.writeFileSync(files.labels, split.labels.subarray(0, split.count));
     }
     // The manifest goes last: a folder without one is never taken for a data set.
@@ -149,12 +152,16 @@ export function readSplit(dir: string, manifest: DatasetManifest, name: string):
   } catch (err) {
     throw new DatasetError(`data set '${manifest.id}': cannot read split '${name}' (${(err as Error).message})`);
   }
-  if (images.length !== entry.count * IMAGE_BYTES || labels.length !== entry.count) {
-    throw new DatasetError(`data set '${manifest.id}': split '${name}' has the wrong size on disk (expected ${entry.count} images); remove and import it again`);
+  if (images.length !== entry.count * IMAGE_VALUES || labels.length !== entry.count) {
+    throw new DatasetError(
+      `data set '${manifest.id}': split '${name}' has the wrong size on disk (expected ${entry.count} images); remove and import it again`,
+    );
   }
   const split = { images, labels, count: entry.count };
   if (splitChecksum(split) !== entry.sha256) {
-    throw new DatasetError(`data set '${manifest.id}': split '${name}' does not match its checksum (the files were changed or damaged); remove and import it again`);
+    throw new DatasetError(
+      `data set '${manifest.id}': split '${name}' does not match its checksum (the files were changed or damaged); remove and import it again`,
+    );
   }
   return split;
 }
@@ -164,18 +171,20 @@ export function readLabels(dir: string, manifest: DatasetManifest, name: string)
   const entry = manifest.splits[name];
   if (!entry) throw new DatasetError(`data set '${manifest.id}' has no '${name}' split (it has: ${Object.keys(manifest.splits).join(', ')})`);
   const labels = readBytes(splitFiles(dir, name).labels);
-  if (labels.length !== entry.count) throw new DatasetError(`data set '${manifest.id}': split '${name}' has the wrong size on disk; remove and import it again`);
+  if (labels.length !== entry.count) {
+    throw new DatasetError(`data set '${manifest.id}': split '${name}' has the wrong size on disk; remove and import it again`);
+  }
   return labels;
 }
 
 /** Reads the images at `indices` of a split with positioned reads (no need to load the whole split). */
 export function readImagesAt(dir: string, name: string, indices: number[]): Uint8Array {
-  const out = new Uint8Array(indices.length * IMAGE_BYTES);
+  const out = new Uint8Array(indices.length * IMAGE_VALUES);
   const fd = fs.openSync(splitFiles(dir, name).images, 'r');
   try {
     indices.forEach((idx, k) => {
-      const got = fs.readSync(fd, out, k * IMAGE_BYTES, IMAGE_BYTES, idx * IMAGE_BYTES);
-      if (got !== IMAGE_BYTES) throw new DatasetError(`split '${name}': image ${idx} is missing on disk; remove and import the data set again`);
+      const got = fs.readSync(fd, out, k * IMAGE_VALUES, IMAGE_VALUES, idx * IMAGE_VALUES);
+      if (got !== IMAGE_VALUES) throw new DatasetError(`split '${name}': image ${idx} is missing on disk; remove and import the data set again`);
     });
   } finally {
     fs.closeSync(fd);

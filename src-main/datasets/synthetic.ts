@@ -10,7 +10,8 @@
 // colour alone classifies only about 60% (the test pins that range); the textured classes share
 // one disc-shaped region, so the net has to look at the texture inside it.
 import type { Split } from './types';
-import { Rng, hashSeed } from './rng';
+import { mixSeed, Rng } from '../random';
+import { IMAGE_SIDE, IMAGE_VALUES } from '../../src-shared/datasets';
 
 export const SYNTHETIC_CLASSES = [
   'disc',
@@ -30,8 +31,7 @@ export const SYNTHETIC_VERSION = 3;
 
 export const SYNTHETIC_DEFAULTS = { seed: 20220, trainCount: 5000, testCount: 1000 };
 
-const SIZE = 32;
-const PIXELS = SIZE * SIZE;
+const PIXELS = IMAGE_SIDE * IMAGE_SIDE;
 
 type Rgb = [number, number, number];
 
@@ -71,12 +71,12 @@ function drawBackground(canvas: Float32Array, rng: Rng): number {
   const c0 = hsv(rng.next(), rng.uniform(0, 0.35), rng.uniform(0.15, 0.9));
   const c1 = hsv(rng.next(), rng.uniform(0, 0.35), rng.uniform(0.15, 0.9));
   const angle = rng.uniform(0, 2 * Math.PI);
-  const dx = Math.cos(angle) / SIZE;
-  const dy = Math.sin(angle) / SIZE;
-  for (let y = 0; y < SIZE; y++) {
-    for (let x = 0; x < SIZE; x++) {
+  const dx = Math.cos(angle) / IMAGE_SIDE;
+  const dy = Math.sin(angle) / IMAGE_SIDE;
+  for (let y = 0; y < IMAGE_SIDE; y++) {
+    for (let x = 0; x < IMAGE_SIDE; x++) {
       const t = clamp01(0.5 + (x - 15.5) * dx + (y - 15.5) * dy);
-      const o = (y * SIZE + x) * 3;
+      const o = (y * IMAGE_SIDE + x) * 3;
       for (let k = 0; k < 3; k++) canvas[o + k] = c0[k] + (c1[k] - c0[k]) * t;
     }
   }
@@ -86,27 +86,27 @@ function drawBackground(canvas: Float32Array, rng: Rng): number {
 function drawClutter(canvas: Float32Array, mask: Float32Array, rng: Rng): void {
   const blobs = 1 + rng.int(3);
   for (let b = 0; b < blobs; b++) {
-    const cx = rng.uniform(0, SIZE);
-    const cy = rng.uniform(0, SIZE);
+    const cx = rng.uniform(0, IMAGE_SIDE);
+    const cy = rng.uniform(0, IMAGE_SIDE);
     const r = rng.uniform(2, 7);
-    for (let y = 0; y < SIZE; y++) {
-      for (let x = 0; x < SIZE; x++) {
+    for (let y = 0; y < IMAGE_SIDE; y++) {
+      for (let x = 0; x < IMAGE_SIDE; x++) {
         const d2 = ((x - cx) ** 2 + (y - cy) ** 2) / (r * r);
-        mask[y * SIZE + x] = Math.exp(-d2);
+        mask[y * IMAGE_SIDE + x] = Math.exp(-d2);
       }
     }
     blend(canvas, mask, hsv(rng.next(), rng.uniform(0.2, 0.9), rng.uniform(0.2, 1)), rng.uniform(0.15, 0.4));
   }
   const lines = rng.int(2);
   for (let l = 0; l < lines; l++) {
-    const x0 = rng.uniform(0, SIZE);
-    const y0 = rng.uniform(0, SIZE);
+    const x0 = rng.uniform(0, IMAGE_SIDE);
+    const y0 = rng.uniform(0, IMAGE_SIDE);
     const angle = rng.uniform(0, Math.PI);
     const nx = -Math.sin(angle);
     const ny = Math.cos(angle);
     const half = rng.uniform(0.4, 0.9);
-    for (let y = 0; y < SIZE; y++) {
-      for (let x = 0; x < SIZE; x++) mask[y * SIZE + x] = cover(Math.abs((x - x0) * nx + (y - y0) * ny) - half);
+    for (let y = 0; y < IMAGE_SIDE; y++) {
+      for (let x = 0; x < IMAGE_SIDE; x++) mask[y * IMAGE_SIDE + x] = cover(Math.abs((x - x0) * nx + (y - y0) * ny) - half);
     }
     blend(canvas, mask, hsv(rng.next(), rng.uniform(0.2, 0.9), rng.uniform(0.2, 1)), rng.uniform(0.2, 0.45));
   }
@@ -198,26 +198,26 @@ function objectHue(label: number, rng: Rng): number {
   return (label / SYNTHETIC_CLASSES.length + 0.025 * rng.normal() + 1) % 1;
 }
 
-/** Draws one image of class `label` into out[offset … offset+3072) as HWC uint8. */
-export function drawSyntheticImage(label: number, rng: Rng, out: Uint8Array, offset: number): void {
-  const canvas = new Float32Array(PIXELS * 3);
+/** Draws one image of class `label` into out[offset … offset+IMAGE_VALUES) as HWC uint8. */
+function drawSyntheticImage(label: number, rng: Rng, out: Uint8Array, offset: number): void {
+  const canvas = new Float32Array(IMAGE_VALUES);
   const mask = new Float32Array(PIXELS);
   const bgLevel = drawBackground(canvas, rng);
   drawClutter(canvas, mask, rng);
 
   const r = rng.uniform(6, 11);
   const margin = Math.min(r, 10);
-  const cx = rng.uniform(margin, SIZE - 1 - margin);
-  const cy = rng.uniform(margin, SIZE - 1 - margin);
+  const cx = rng.uniform(margin, IMAGE_SIDE - 1 - margin);
+  const cy = rng.uniform(margin, IMAGE_SIDE - 1 - margin);
   const theta = classRotation(label, rng);
   const cos = Math.cos(theta);
   const sin = Math.sin(theta);
   const pattern = classPattern(label, r, rng);
-  for (let y = 0; y < SIZE; y++) {
-    for (let x = 0; x < SIZE; x++) {
+  for (let y = 0; y < IMAGE_SIDE; y++) {
+    for (let x = 0; x < IMAGE_SIDE; x++) {
       const dx = x - cx;
       const dy = y - cy;
-      mask[y * SIZE + x] = pattern(dx * cos + dy * sin, -dx * sin + dy * cos);
+      mask[y * IMAGE_SIDE + x] = pattern(dx * cos + dy * sin, -dx * sin + dy * cos);
     }
   }
   // Foreground brightness is pushed away from the background's so the object stays visible.
@@ -225,20 +225,20 @@ export function drawSyntheticImage(label: number, rng: Rng, out: Uint8Array, off
   blend(canvas, mask, hsv(objectHue(label, rng), rng.uniform(0.7, 1), value), rng.uniform(0.8, 1));
 
   const sigma = rng.uniform(0.01, 0.05);
-  for (let i = 0; i < PIXELS * 3; i++) {
+  for (let i = 0; i < IMAGE_VALUES; i++) {
     const v = canvas[i] + sigma * rng.normal();
     out[offset + i] = Math.round(clamp01(v) * 255);
   }
 }
 
 function drawSplit(seed: number, splitIndex: number, count: number): Split {
-  const images = new Uint8Array(count * PIXELS * 3);
+  const images = new Uint8Array(count * IMAGE_VALUES);
   const labels = new Uint8Array(count);
   // Balanced classes in a seeded order.
   for (let i = 0; i < count; i++) labels[i] = i % SYNTHETIC_CLASSES.length;
-  new Rng(hashSeed(seed, splitIndex, 0x5eed)).shuffle(labels);
+  new Rng(mixSeed(seed, splitIndex, 0x5eed)).shuffle(labels);
   for (let i = 0; i < count; i++) {
-    drawSyntheticImage(labels[i], new Rng(hashSeed(seed, splitIndex, i)), images, i * PIXELS * 3);
+    drawSyntheticImage(labels[i], new Rng(mixSeed(seed, splitIndex, i)), images, i * IMAGE_VALUES);
   }
   return { images, labels, count };
 }

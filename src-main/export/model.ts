@@ -26,7 +26,9 @@ export function loadRunModel(home: string, detail: RunDetail, kind: 'last' | 'be
   const id = detail.summary.id;
   const file = path.join(runDirOf(home, id), CHECKPOINT_FILES[kind]);
   if (!fs.existsSync(file)) {
-    throw new ExportError(`run '${id}' has no ${kind} checkpoint (${file})${kind === 'best' ? '; try --checkpoint last' : ': it stopped before its first checkpoint'}`);
+    throw new ExportError(
+      `run '${id}' has no ${kind} checkpoint (${file})${kind === 'best' ? '; try --checkpoint last' : ': it stopped before its first checkpoint'}`,
+    );
   }
   const dataset = detail.dataset ?? fallbackDataset();
   if (!dataset) throw new ExportError(`run '${id}': its data set '${detail.config.dataset}' is unknown here, so the number of classes is not known`);

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ProtoWriter } from './protobuf';
 
 /** Opset 13: Conv, BatchNormalization, Gemm, pooling, Concat with the attributes used below. */
-export const ONNX_OPSET = 13;
+const ONNX_OPSET = 13;
 const IR_VERSION = 7;
 const FLOAT = 1;
 
@@ -100,7 +100,9 @@ function translate(g: Graph, layer: tf.layers.Layer, inputs: Value[]): Value {
   // One input: a shape; several (Concatenate): a list of shapes. Only the first is needed.
   const inShape = layer.inboundNodes[0].inputShapes as Array<number | null> | Array<Array<number | null>>;
   const shape0 = (Array.isArray(inShape[0]) ? inShape[0] : inShape) as number[];
-  if (cfg.dataFormat !== undefined && cfg.dataFormat !== 'channelsLast') throw new OnnxExportError(`layer ${layer.name}: only channels-last layers are supported`);
+  if (cfg.dataFormat !== undefined && cfg.dataFormat !== 'channelsLast') {
+    throw new OnnxExportError(`layer ${layer.name}: only channels-last layers are supported`);
+  }
 
   switch (cls) {
     case 'Conv2D': {
@@ -188,11 +190,15 @@ export interface OnnxExportOptions {
 /** Serialises a single-input tfjs-layers model (channels-last) to an ONNX file's bytes. */
 export function layersModelToOnnx(model: tf.LayersModel, options: OnnxExportOptions): Buffer {
   if (model.inputs.length !== 1) throw new OnnxExportError(`the model has ${model.inputs.length} inputs; the exporter handles one`);
-  if (options.outputNames.length !== model.outputs.length) throw new OnnxExportError(`${model.outputs.length} outputs but ${options.outputNames.length} output names`);
+  if (options.outputNames.length !== model.outputs.length) {
+    throw new OnnxExportError(`${model.outputs.length} outputs but ${options.outputNames.length} output names`);
+  }
   const g = new Graph();
   const inputLayer = model.inputLayers[0];
   const inputShape = model.inputs[0].shape;
-  if (inputShape.length !== 4) throw new OnnxExportError(`the exporter expects an image input [batch, height, width, channels], got [${inputShape.join(', ')}]`);
+  if (inputShape.length !== 4) {
+    throw new OnnxExportError(`the exporter expects an image input [batch, height, width, channels], got [${inputShape.join(', ')}]`);
+  }
   const inputName = inputLayer.name;
   const values = new Map<string, Value>();
   values.set(inputLayer.name, { name: g.node('Transpose', [inputName], [{ name: 'perm', ints: [0, 3, 1, 2] }], 'to_nchw'), rank: 4 });
@@ -200,7 +206,9 @@ export function layersModelToOnnx(model: tf.LayersModel, options: OnnxExportOpti
   for (const layer of model.layers) {
     if (layer === inputLayer) continue;
     // A layer applied twice (a shared layer) would need per-node names; ExitLab's models have none.
-    if (layer.inboundNodes.length !== 1) throw new OnnxExportError(`layer ${layer.name} is applied ${layer.inboundNodes.length} times; shared layers are not supported`);
+    if (layer.inboundNodes.length !== 1) {
+      throw new OnnxExportError(`layer ${layer.name} is applied ${layer.inboundNodes.length} times; shared layers are not supported`);
+    }
     const node = layer.inboundNodes[0];
     const inputs = node.inboundLayers.map((l, i) => {
       const v = values.get(l.name);

@@ -1,7 +1,6 @@
 // Exports a stored run's network (whole, or one exit) as TensorFlow.js layers or ONNX, with a
 // metadata.json beside it. Everything is written into a temporary folder next to the destination
 // and renamed into place at the end, so a failed export leaves nothing behind.
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -19,7 +18,7 @@ import { rethrowWriteFailure } from '../write-errors';
 export { ExportError };
 
 export const METADATA_FILE = 'metadata.json';
-export const ONNX_FILE = 'model.onnx';
+const ONNX_FILE = 'model.onnx';
 
 export interface ExportResult {
   out: string;
@@ -28,7 +27,7 @@ export interface ExportResult {
 }
 
 /** Refuses a destination that exists or whose parent folder cannot take it; returns it resolved. */
-export function checkDestination(out: string): string {
+function checkDestination(out: string): string {
   const dest = path.resolve(out);
   if (fs.existsSync(dest)) throw new ExportError(`${dest} already exists: choose a new folder name`);
   const parent = path.dirname(dest);
@@ -47,7 +46,12 @@ export function checkDestination(out: string): string {
   return dest;
 }
 
-export function buildMetadata(detail: RunDetail, loaded: LoadedRunModel, model: tf.LayersModel, opts: { format: 'tfjs' | 'onnx'; exit: number | null; files: string[]; outputNames: string[] }): ExportMetadata {
+function buildMetadata(
+  detail: RunDetail,
+  loaded: LoadedRunModel,
+  model: tf.LayersModel,
+  opts: { format: 'tfjs' | 'onnx'; exit: number | null; files: string[]; outputNames: string[] },
+): ExportMetadata {
   const { dataset, checkpoint, summary } = loaded;
   const label = (e: { checkpoint: string }) => e.checkpoint === checkpoint.kind || e.checkpoint === String(checkpoint.epoch);
   const evaluations = detail.evaluations.filter(label);
@@ -73,10 +77,14 @@ export function buildMetadata(detail: RunDetail, loaded: LoadedRunModel, model: 
       outputs: opts.outputNames.map((name, i) => ({ name, exit: exitNumbers[i], content: 'logits' })),
     },
     exportedExit: opts.exit,
-    exits: summary.perExit.map((p) => ({ exit: p.exit + 1, parameters: p.parameters, macs: p.macs, flops: 2 * p.macs, exported: exitNumbers.includes(p.exit + 1) })),
+    exits: summary.perExit.map((p) => ({
+      exit: p.exit + 1, parameters: p.parameters, macs: p.macs, flops: 2 * p.macs, exported: exitNumbers.includes(p.exit + 1),
+    })),
     checkpoint,
     dataset: { id: dataset.id, name: dataset.name, source: dataset.source, classes: dataset.classes, mean: dataset.mean, std: dataset.std },
-    earlyExit: withThresholds?.earlyExit ? { thresholds: withThresholds.earlyExit.thresholds, accuracy: withThresholds.earlyExit.accuracy, evaluationId: withThresholds.id } : null,
+    earlyExit: withThresholds?.earlyExit ? {
+      thresholds: withThresholds.earlyExit.thresholds, accuracy: withThresholds.earlyExit.accuracy, evaluationId: withThresholds.id,
+    } : null,
     robustness: {
       epoch: epoch ? {
         epoch: epoch.epoch,
@@ -132,7 +140,9 @@ export async function exportRun(home: string, store: RunStore, input: ExportRequ
       const bytes = layersModelToOnnx(model, {
         outputNames,
         producerVersion: metadata.exporterVersion,
-        metadata: { exitlab: JSON.stringify({ runId: detail.summary.id, classes: metadata.dataset.classes, mean: metadata.dataset.mean, std: metadata.dataset.std, exits: metadata.exits }) },
+        metadata: { exitlab: JSON.stringify({
+          runId: detail.summary.id, classes: metadata.dataset.classes, mean: metadata.dataset.mean, std: metadata.dataset.std, exits: metadata.exits,
+        }) },
       });
       fs.writeFileSync(path.join(tmp, ONNX_FILE), bytes);
     }

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 
-export const TFJS_FILES = { model: 'model.json', weights: 'weights.bin' } as const;
+const TFJS_FILES = { model: 'model.json', weights: 'weights.bin' } as const;
 
 /** Writes the model into `dir` (which must exist); returns the files written. */
 export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<string[]> {

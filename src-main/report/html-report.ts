@@ -47,7 +47,8 @@ function resultsSection(results: StudyHtmlInput['results']): string {
   if (results.rows.length === 0) return '';
   const hasPaper = results.rows.some((r) => r.source === 'paper');
   const legend = hasPaper
-    ? `<p class="legend">Rows in italics, tagged <span class="tag">${PAPER_TAG}</span>, are the numbers the paper published (Chen et al., Neural Networks 2022), not measured in this study.</p>`
+    ? `<p class="legend">Rows in italics, tagged <span class="tag">${PAPER_TAG}</span>, are the numbers the paper published (Chen et al., Neural Networks ` +
+      `2022), not measured in this study.</p>`
     : '';
   const head = `<thead><tr>${results.header.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead>`;
   const body = results.rows.map((row) => {
@@ -71,7 +72,8 @@ function runsSection(runs: StudyHtmlInput['runs']): string {
 function figuresSection(figures: StudyHtmlInput['figures']): string {
   if (figures.length === 0) return '';
   const items = figures.map(({ spec, svg }) =>
-    `<figure id="figure-${esc(spec.id)}"><h3>${esc(spec.title)}</h3>${svg.replace(/^\s*<\?xml[^>]*\?>\s*/, '')}<figcaption>${esc(spec.caption)}</figcaption></figure>`);
+    `<figure id="figure-${esc(spec.id)}"><h3>${esc(spec.title)}</h3>` +
+    `${svg.replace(/^\s*<\?xml[^>]*\?>\s*/, '')}<figcaption>${esc(spec.caption)}</figcaption></figure>`);
   return section('Figures', items.join('\n'));
 }
 
@@ -96,7 +98,8 @@ th, td { padding: 4px 12px; border-bottom: 1px solid #e5e9f0; text-align: left; 
 th { background: #f3f5f8; font-weight: 600; }
 td.num { text-align: right; white-space: nowrap; }
 tr.paper td { font-style: italic; color: #5e6779; background: #fbf8ef; }
-.tag { font-style: normal; font-size: 0.75rem; color: #7a5d00; background: #f5e7b8; border-radius: 3px; padding: 1px 6px; margin-left: 6px; white-space: nowrap; }
+.tag { font-style: normal; font-size: 0.75rem; color: #7a5d00; background: #f5e7b8; border-radius: 3px; padding: 1px 6px; margin-left: 6px;
+  white-space: nowrap; }
 .legend { color: #4c566a; font-size: 0.9rem; }
 figure { margin: 0 0 28px; }
 figure svg { display: block; max-width: 100%; height: auto; }

@@ -4,7 +4,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createCanvas, SvgExportFlag } from '@napi-rs/canvas';
-import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, Ticks, Title, type ChartConfiguration, type ChartItem, type Plugin, type Scale, type Tick } from 'chart.js';
+import {
+  Chart, Legend, LinearScale, LineController, LineElement, PointElement, Ticks, Title, type ChartConfiguration, type ChartItem, type Plugin, type Scale,
+  type Tick,
+} from 'chart.js';
 import type { FigurePanel, FigureSeries, FigureSpec } from '../../src-shared/study-figures';
 import { writeFileAtomically } from '../temp-files';
 import { escapeXml } from './escape';

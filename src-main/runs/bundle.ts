@@ -173,7 +173,9 @@ export function importBundle(home: string, store: RunStore, file: string, expect
     fs.renameSync(tmp, dir);
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
-    throw new BundleError(describeWriteFailure(err, `the run's files into ${dir}`, dir) ?? `cannot write the run's files into ${dir}: ${(err as Error).message}`);
+    throw new BundleError(
+      describeWriteFailure(err, `the run's files into ${dir}`, dir) ?? `cannot write the run's files into ${dir}: ${(err as Error).message}`,
+    );
   }
   try {
     store.importRun(header.run);

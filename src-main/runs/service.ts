@@ -165,7 +165,9 @@ export class RunService {
         case 'started':
           backend = event.backend.backend;
           model = event.model;
-          this.store.recordStarted(runId, { backendUsed: describeBackend(event.backend), modelSummary: event.model, startEpoch: event.startEpoch, ownerPid: process.pid });
+          this.store.recordStarted(runId, {
+            backendUsed: describeBackend(event.backend), modelSummary: event.model, startEpoch: event.startEpoch, ownerPid: process.pid,
+          });
           this.recordDataset(runId, config.dataset);
           break;
         case 'epoch':
@@ -186,7 +188,9 @@ export class RunService {
           break;
         case 'failed':
           // A dead engine did not fail the run: it can be resumed from its last checkpoint.
-          this.store.finishRun(runId, { status: event.kind === 'engine-died' ? 'interrupted' : 'failed', failure: { kind: event.kind, message: event.message } });
+          this.store.finishRun(runId, {
+            status: event.kind === 'engine-died' ? 'interrupted' : 'failed', failure: { kind: event.kind, message: event.message },
+          });
           break;
         default:
           break;

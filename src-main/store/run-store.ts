@@ -19,8 +19,9 @@ export class UnknownRunError extends StoreError {}
 const now = () => new Date().toISOString();
 
 /** "msdnet 7 blocks, step 2, 16 ch, growth 6, 3 scales": the model column of run lists. */
-export function describeModel(m: ModelConfig): string {
-  return `${m.arch} ${m.blocks} blocks, step ${m.step}, base ${m.base}, ${m.channels} ch, growth ${m.growthRate}, ${m.scales} scales${m.exits === 'last' ? ', last exit only' : ''}`;
+function describeModel(m: ModelConfig): string {
+  return `${m.arch} ${m.blocks} blocks, step ${m.step}, base ${m.base}, ${m.channels} ch, growth ${m.growthRate}, ` +
+    `${m.scales} scales${m.exits === 'last' ? ', last exit only' : ''}`;
 }
 
 interface RunRow {
@@ -143,7 +144,8 @@ export class RunStore {
     this.write(() => {
       if (this.s.runExists.get(id)) throw new StoreError(`a run with id '${id}' already exists`);
       this.s.insertRun.run({
-        id, name: RunNameSchema.parse(run.name ?? ''), dataset: config.dataset, method: config.method, model: describeModel(config.model), backend: config.backend,
+        id, name: RunNameSchema.parse(run.name ?? ''), dataset: config.dataset, method: config.method, model: describeModel(config.model),
+        backend: config.backend,
         config: JSON.stringify(config), codeVersion: run.codeVersion, seed: config.seed, epochs: config.epochs,
         status: 'queued', createdAt: run.createdAt ?? now(), ownerPid: run.ownerPid ?? null, heartbeat: now(),
       });
@@ -187,7 +189,8 @@ export class RunStore {
       this.requireRun(id);
       this.s.upsertEpoch.run({
         id, epoch: m.epoch, lr: m.lr, seconds: m.seconds, ips: m.imagesPerSecond, probe: m.probe ? JSON.stringify(m.probe) : null,
-        detected: m.catastrophicOverfitting.detected ? 1 : 0, exits: JSON.stringify(m.catastrophicOverfitting.exits), reason: m.catastrophicOverfitting.reason, at: now(),
+        detected: m.catastrophicOverfitting.detected ? 1 : 0, exits: JSON.stringify(m.catastrophicOverfitting.exits), reason: m.catastrophicOverfitting.reason,
+        at: now(),
       });
       this.s.deleteEpochExits.run(id, m.epoch);
       for (const e of m.exits) this.s.insertExit.run(exitParams(id, m.epoch, e));
@@ -254,7 +257,9 @@ export class RunStore {
   addArtefact(id: string, artefact: { kind: string; path: string; meta?: Record<string, unknown> }): number {
     return this.write(() => {
       this.requireRun(id);
-      return Number(this.s.insertArtefact.run({ id, kind: artefact.kind, path: artefact.path, at: now(), meta: JSON.stringify(artefact.meta ?? {}) }).lastInsertRowid);
+      return Number(
+        this.s.insertArtefact.run({ id, kind: artefact.kind, path: artefact.path, at: now(), meta: JSON.stringify(artefact.meta ?? {}) }).lastInsertRowid,
+      );
     });
   }
 
@@ -317,7 +322,8 @@ export class RunStore {
       for (const m of detail.epochs) {
         this.s.upsertEpoch.run({
           id: r.id, epoch: m.epoch, lr: m.lr, seconds: m.seconds, ips: m.imagesPerSecond, probe: m.probe ? JSON.stringify(m.probe) : null,
-          detected: m.catastrophicOverfitting.detected ? 1 : 0, exits: JSON.stringify(m.catastrophicOverfitting.exits), reason: m.catastrophicOverfitting.reason, at: now(),
+          detected: m.catastrophicOverfitting.detected ? 1 : 0, exits: JSON.stringify(m.catastrophicOverfitting.exits),
+          reason: m.catastrophicOverfitting.reason, at: now(),
         });
         for (const e of m.exits) this.s.insertExit.run(exitParams(r.id, m.epoch, e));
       }
@@ -417,7 +423,10 @@ export class RunStore {
       list.push(exitMetricsOf(e));
       byEpoch.set(e.epoch, list);
     }
-    type EvaluationRow = { id: number; attack: string; eps: number; steps: number; samples: number; checkpoint: string; early_exit: string | null; created_at: string; target: string | null; aimed_at: string | null };
+    type EvaluationRow = {
+      id: number; attack: string; eps: number; steps: number; samples: number; checkpoint: string; early_exit: string | null; created_at: string;
+      target: string | null; aimed_at: string | null;
+    };
     const evalRows = this.s.evaluationsOf.all(r.id) as EvaluationRow[];
     const evaluations: Evaluation[] = evalRows.map((e) => ({
       id: e.id, attack: e.attack, eps: e.eps, steps: e.steps, samples: e.samples, checkpoint: e.checkpoint,
@@ -464,7 +473,8 @@ function prepare(db: Db) {
     getDataset: db.prepare('SELECT manifest FROM datasets WHERE id = ?'),
     runExists: db.prepare('SELECT 1 FROM runs WHERE id = ?'),
     getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
-    insertRun: db.prepare(`INSERT INTO runs (id, name, dataset_id, method, model, backend, config, code_version, seed, epochs, status, created_at, owner_pid, heartbeat_at)
+    insertRun: db.prepare(`INSERT INTO runs
+      (id, name, dataset_id, method, model, backend, config, code_version, seed, epochs, status, created_at, owner_pid, heartbeat_at)
       VALUES (@id, @name, @dataset, @method, @model, @backend, @config, @codeVersion, @seed, @epochs, @status, @createdAt, @ownerPid, @heartbeat)`),
     rename: db.prepare('UPDATE runs SET name = ? WHERE id = ?'),
     restoreRun: db.prepare(`UPDATE runs SET backend_used = @backendUsed, model_summary = @summary, started_at = @startedAt, finished_at = @finishedAt,
@@ -477,25 +487,28 @@ function prepare(db: Db) {
     refreshProgress: db.prepare(`UPDATE runs SET
       epochs_done = COALESCE((SELECT MAX(epoch) FROM epoch_metrics WHERE run_id = @id), 0),
       seconds = COALESCE((SELECT SUM(seconds) FROM epoch_metrics WHERE run_id = @id), 0) WHERE id = @id`),
-    finish: db.prepare(`UPDATE runs SET status = @status, finished_at = @at, seconds = COALESCE(@seconds, seconds), epochs_done = COALESCE(@epochsDone, epochs_done),
-      failure_kind = @failureKind, failure_message = @failureMessage, owner_pid = NULL WHERE id = @id`),
+    finish: db.prepare(`UPDATE runs SET status = @status, finished_at = @at, seconds = COALESCE(@seconds, seconds),
+      epochs_done = COALESCE(@epochsDone, epochs_done), failure_kind = @failureKind, failure_message = @failureMessage, owner_pid = NULL WHERE id = @id`),
     activeRuns: db.prepare(`SELECT id, owner_pid, heartbeat_at FROM runs WHERE status IN ('queued', 'running', 'paused')`),
     deleteRun: db.prepare('DELETE FROM runs WHERE id = ?'),
     listRuns: db.prepare(`SELECT * FROM runs WHERE (@dataset IS NULL OR dataset_id = @dataset) AND (@method IS NULL OR method = @method)
       AND (@status IS NULL OR status = @status) AND (@tag IS NULL OR EXISTS (SELECT 1 FROM tags WHERE tags.run_id = runs.id AND tags.tag = @tag))
       ORDER BY created_at DESC, id DESC LIMIT @limit`),
 
-    upsertEpoch: db.prepare(`INSERT INTO epoch_metrics (run_id, epoch, lr, seconds, images_per_second, probe, overfit_detected, overfit_exits, overfit_reason, recorded_at)
+    upsertEpoch: db.prepare(`INSERT INTO epoch_metrics
+      (run_id, epoch, lr, seconds, images_per_second, probe, overfit_detected, overfit_exits, overfit_reason, recorded_at)
       VALUES (@id, @epoch, @lr, @seconds, @ips, @probe, @detected, @exits, @reason, @at)
-      ON CONFLICT(run_id, epoch) DO UPDATE SET lr = excluded.lr, seconds = excluded.seconds, images_per_second = excluded.images_per_second, probe = excluded.probe,
-      overfit_detected = excluded.overfit_detected, overfit_exits = excluded.overfit_exits, overfit_reason = excluded.overfit_reason, recorded_at = excluded.recorded_at`),
+      ON CONFLICT(run_id, epoch) DO UPDATE SET lr = excluded.lr, seconds = excluded.seconds, images_per_second = excluded.images_per_second,
+      probe = excluded.probe, overfit_detected = excluded.overfit_detected, overfit_exits = excluded.overfit_exits, overfit_reason = excluded.overfit_reason,
+      recorded_at = excluded.recorded_at`),
     deleteEpochExits: db.prepare('DELETE FROM exit_metrics WHERE run_id = ? AND epoch = ?'),
     discardEpochsFrom: db.prepare('DELETE FROM epoch_metrics WHERE run_id = ? AND epoch >= ?'),
     insertExit: db.prepare(`INSERT INTO exit_metrics (run_id, epoch, exit, ${EXIT_METRICS.map((k) => EXIT_COLUMNS[k]).join(', ')})
       VALUES (@id, @epoch, @exit, ${EXIT_METRICS.map((k) => `@${k}`).join(', ')})`),
     epochsOf: db.prepare('SELECT * FROM epoch_metrics WHERE run_id = ? ORDER BY epoch'),
     exitsOf: db.prepare('SELECT * FROM exit_metrics WHERE run_id = ? ORDER BY epoch, exit'),
-    lastEpochExits: db.prepare('SELECT epoch, val_clean_acc, val_pgd_acc FROM exit_metrics WHERE run_id = ? AND epoch = (SELECT MAX(epoch) FROM epoch_metrics WHERE run_id = ?) ORDER BY exit'),
+    lastEpochExits: db.prepare('SELECT epoch, val_clean_acc, val_pgd_acc FROM exit_metrics WHERE run_id = ? AND epoch = (SELECT MAX(epoch) ' +
+      'FROM epoch_metrics WHERE run_id = ?) ORDER BY exit'),
 
     insertEvaluation: db.prepare(`INSERT INTO evaluations (run_id, attack, eps, steps, samples, checkpoint, early_exit, created_at, target, aimed_at)
       VALUES (@id, @attack, @eps, @steps, @samples, @checkpoint, @earlyExit, @at, @target, @aimedAt)`),

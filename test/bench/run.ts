@@ -186,7 +186,8 @@ async function benchFilterKernel(backend: string, log: (s: string) => void) {
       gflops: (2 * macs) / timed[backend].ms / 1e6,
       maxRelativeError: err / scale,
     };
-    log(`Conv2DBackpropFilter ${row.shape}: ${row.ms.toFixed(1)} ms (${row.gflops.toFixed(1)} GFLOP/s) vs cpu ${row.cpuMs.toFixed(0)} ms, ×${row.speedup.toFixed(0)}, rel. error ${row.maxRelativeError.toExponential(1)}`);
+    log(`Conv2DBackpropFilter ${row.shape}: ${row.ms.toFixed(1)} ms (${row.gflops.toFixed(1)} GFLOP/s) vs cpu ${row.cpuMs.toFixed(0)} ms, ` +
+      `×${row.speedup.toFixed(0)}, rel. error ${row.maxRelativeError.toExponential(1)}`);
     rows.push(row);
   }
   await tf.setBackend(backend);
@@ -228,16 +229,23 @@ async function main(): Promise<void> {
   const results: MethodResult[] = [];
   for (const m of o.methods) {
     const r = await benchMethod(m, o, log);
-    log(`${m}: ${r.msPerStep.toFixed(0)} ms/step, ${r.imagesPerSecond.toFixed(1)} img/s, ${r.effectiveGflops.toFixed(2)} effective GFLOP/s, peak tensors ${(r.peakTensorBytes / 2 ** 20).toFixed(0)} MiB`);
+    log(`${m}: ${r.msPerStep.toFixed(0)} ms/step, ${r.imagesPerSecond.toFixed(1)} img/s, ${r.effectiveGflops.toFixed(2)} effective GFLOP/s, peak tensors ` +
+      `${(r.peakTensorBytes / 2 ** 20).toFixed(0)} MiB`);
     results.push(r);
     const gpu = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
-    if (gpu.numBytesInGPU !== undefined) log(`${m}: GPU memory ${(gpu.numBytesInGPU / 2 ** 20).toFixed(0)} MiB in tensors, ${(gpu.numBytesAllocatedInGPU! / 2 ** 20).toFixed(0)} MiB allocated`);
+    if (gpu.numBytesInGPU !== undefined) {
+      log(`${m}: GPU memory ${(gpu.numBytesInGPU / 2 ** 20).toFixed(0)} MiB in tensors, ${(gpu.numBytesAllocatedInGPU! / 2 ** 20).toFixed(0)} MiB allocated`);
+    }
   }
   const pipeline = await benchPipeline(o.batch);
   const consumer = results.find((r) => r.method === 'fgsm-me') ?? results[0];
   const pipelineRatio = consumer ? pipeline.imagesPerSecond / consumer.imagesPerSecond : null;
-  log(`input pipeline: ${pipeline.imagesPerSecond.toFixed(0)} img/s (${pipeline.msPerBatch.toFixed(2)} ms per batch of ${o.batch})${pipelineRatio ? `, ×${pipelineRatio.toFixed(0)} the ${consumer.method} step's rate` : ''}`);
-  const scaling = await benchScaling({ method: 'fgsm-me', batch: o.batch, steps: o.steps, maxWorkers: o.workersMax, pytorch: o.pytorch, python: o.python, expectMacs: referenceMacs(), backend: BackendSchema.parse(o.backend) }, log);
+  log(`input pipeline: ${pipeline.imagesPerSecond.toFixed(0)} img/s (${pipeline.msPerBatch.toFixed(2)} ms per batch of ` +
+    `${o.batch})${pipelineRatio ? `, ×${pipelineRatio.toFixed(0)} the ${consumer.method} step's rate` : ''}`);
+  const scaling = await benchScaling({
+    method: 'fgsm-me', batch: o.batch, steps: o.steps, maxWorkers: o.workersMax, pytorch: o.pytorch, python: o.python, expectMacs: referenceMacs(),
+    backend: BackendSchema.parse(o.backend),
+  }, log);
   log(formatScaling(scaling));
   const evaluation = o.evalSamples > 0 ? await benchUntrainedEvaluation(o.evalSamples, log) : [];
   const trained = o.aaSamples > 0 && o.aaTrainSteps > 0 ? await benchTrainedEvaluation(o.aaSamples, o.aaTrainSteps, log) : null;

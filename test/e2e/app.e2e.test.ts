@@ -161,7 +161,9 @@ describe('ExitLab in the browser mode', () => {
 
   it('shows per-exit robustness and the accuracy-vs-MACs curve, and evaluates a run', async () => {
     await page.goto(`${app.url}#/robustness?run=${runIds[0]}`);
-    await expect.poll(async () => Number(await page.getByLabel('Accuracy per exit under attack').getAttribute('data-bars')), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect.poll(async () => Number(
+      await page.getByLabel('Accuracy per exit under attack').getAttribute('data-bars'),
+    ), { timeout: 30_000 }).toBeGreaterThan(0);
     await expect.poll(async () => Number(await page.getByLabel(/^Accuracy vs\. MMACs/).getAttribute('data-points'))).toBeGreaterThan(0);
     await page.getByLabel('test images').fill('16');
     await page.getByRole('button', { name: 'Evaluate' }).click();

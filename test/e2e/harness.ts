@@ -5,8 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
-export const repoRoot = path.resolve(__dirname, '..', '..');
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const repoRoot = path.resolve(__dirname, '..', '..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export interface AppServer {
   url: string;
@@ -79,7 +79,7 @@ export async function launchChromium(): Promise<{ context: BrowserContext; userD
   return { context, userDataDir };
 }
 
-export const screenshotDir = () => path.resolve(process.env.SCREENSHOT_DIR || path.join(repoRoot, 'test-results', 'screenshots'));
+const screenshotDir = () => path.resolve(process.env.SCREENSHOT_DIR || path.join(repoRoot, 'test-results', 'screenshots'));
 
 export async function screenshot(page: Page, name: string): Promise<string> {
   const dir = screenshotDir();

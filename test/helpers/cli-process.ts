@@ -9,8 +9,10 @@ import { expect } from 'vitest';
 const FIXTURE = path.join(__dirname, '..', 'integration', 'cli.fixture.ts');
 
 /** A one-epoch-scale training run that takes a few seconds on wasm. */
-export const TINY_TRAIN = ['--dataset', 'synthetic', '--blocks', '1', '--channels', '4', '--classifier-channels', '8', '--batch-size', '16', '--train-samples', '64',
-  '--eval-samples', '8', '--epochs', '2', '--backend', 'wasm', '--seed', '3'];
+export const TINY_TRAIN = [
+  '--dataset', 'synthetic', '--blocks', '1', '--channels', '4', '--classifier-channels', '8', '--batch-size', '16', '--train-samples', '64',
+  '--eval-samples', '8', '--epochs', '2', '--backend', 'wasm', '--seed', '3',
+];
 
 export interface Outcome { code: number | null; signal: NodeJS.Signals | null; out: string; err: string; ms: number }
 

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MultiExitNet } from '../../src-main/engine/model/multi-exit';
 
 export const TINY_SHAPE: [number, number, number] = [2, 2, 1];
-export const TINY_CLASSES = 4;
+const TINY_CLASSES = 4;
 
 // Fixed weights (4 pixels → 4 classes): each class prefers one pixel pattern, with enough
 // disagreement between exits that they are fooled at different points.

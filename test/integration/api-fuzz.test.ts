@@ -125,7 +125,9 @@ function mutate(value: unknown, choice: number, replacement: unknown, depth = 0)
 }
 
 const request = fc.oneof(
-  { weight: 6, arbitrary: fc.tuple(fc.constantFrom(...METHODS), fc.nat(), hostile).map(([m, choice, r]) => ({ method: m as unknown, params: mutate(VALID[m], choice, r) })) },
+  { weight: 6, arbitrary: fc.tuple(fc.constantFrom(...METHODS), fc.nat(), hostile).map(([m, choice, r]) => ({
+    method: m as unknown, params: mutate(VALID[m], choice, r),
+  })) },
   { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...METHODS), hostile).map(([m, params]) => ({ method: m as unknown, params })) },
   { weight: 1, arbitrary: fc.tuple(hostile, hostile).map(([method, params]) => ({ method, params })) },
 );
@@ -142,11 +144,14 @@ function checkEnvelope(envelope: ApiEnvelope, label: string): void {
 }
 
 describe('api contract fuzz', () => {
-  it(`answers ${RUNS} hostile requests with typed one-line errors or valid responses, changing nothing when refusing (seed ${SEED})`, { timeout: 600_000 }, async () => {
+  it(`answers ${RUNS} hostile requests with typed one-line errors or valid responses, changing nothing when refusing (seed ${SEED})`,
+    { timeout: 600_000 }, async () => {
     const programmingErrors: string[] = [];
     const consoleError = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
       const err = args.find((a) => a instanceof Error) as Error | undefined;
-      if (err && (err.name === 'TypeError' || err.name === 'RangeError' || err.name === 'ReferenceError')) programmingErrors.push(`${err.name}: ${err.message}`);
+      if (err && (err.name === 'TypeError' || err.name === 'RangeError' || err.name === 'ReferenceError')) {
+        programmingErrors.push(`${err.name}: ${err.message}`);
+      }
     });
     let before = fingerprint();
     const answered = { ok: 0, refused: 0 };
@@ -176,7 +181,10 @@ describe('api contract fuzz', () => {
           endOnFailure: true,
           // The default report prints the counterexample whole: megabytes for a huge string.
           reporter: (run) => {
-            if (run.failed) throw new Error(`fuzz case ${run.numRuns} failed (reproduce with EXITLAB_FUZZ_SEED=${SEED}): ${String((run.errorInstance as Error)?.message ?? run.errorInstance).slice(0, 2000)}`);
+            if (run.failed) {
+              throw new Error(`fuzz case ${run.numRuns} failed (reproduce with EXITLAB_FUZZ_SEED=${SEED}): ` +
+                `${String((run.errorInstance as Error)?.message ?? run.errorInstance).slice(0, 2000)}`);
+            }
           },
         },
       );

@@ -51,6 +51,8 @@ describe('exitlab train with the baselines', () => {
   it('lists the baselines in --help', async () => {
     const res = await cli('train', '--help');
     expect(res.code).toBe(0);
-    for (const flag of ['pgd-at', 'fgsm-rs', 'free', 'trades', '--pgd-steps', '--beta', '--replays', '--early-stop', '--exits']) expect(res.out).toContain(flag);
+    for (const flag of ['pgd-at', 'fgsm-rs', 'free', 'trades', '--pgd-steps', '--beta', '--replays', '--early-stop', '--exits']) {
+      expect(res.out).toContain(flag);
+    }
   });
 });

@@ -57,7 +57,9 @@ describe('exitlab eval / table', () => {
     expect(r.code).toBe(0);
     const { file, report: raw } = JSON.parse(r.out);
     const report = EvaluationReportSchema.parse(raw);
-    expect(report).toMatchObject({ runId: ids.a, method: 'fgsm-me', dataset: 'synthetic', samples: 16, calibrationSamples: 200, eps: 8, checkpoint: 'last', epoch: 4 });
+    expect(report).toMatchObject({
+      runId: ids.a, method: 'fgsm-me', dataset: 'synthetic', samples: 16, calibrationSamples: 200, eps: 8, checkpoint: 'last', epoch: 4,
+    });
     const acc = Object.fromEntries(report.attacks.map((a) => [a.attack, a.perExit]));
     expect(Object.keys(acc)).toEqual(['clean', 'fgsm', 'pgd20', 'cw', 'aa']);
     expect(report.attacks.find((a) => a.attack === 'aa')!.label).toBe('AutoAttack (reduced: 25 it, 3 targets, 300 queries)');
@@ -104,9 +106,15 @@ describe('exitlab eval / table', () => {
     const md = await cli('table', '--runs', `${ids.a},${ids.b}`);
     expect(md.code).toBe(0);
     const lines = md.out.split('\n');
-    expect(lines[0]).toBe('| Method | Run | Data set | Epochs | clean | FGSM | PGD-20 | CW∞-30 | AutoAttack (reduced: 25 it, 3 targets, 300 queries) | Training time |');
-    expect(lines[2]).toMatch(new RegExp(`^\\| fgsm-me \\| ${ids.a} \\| synthetic \\| 4 \\| \\d+\\.\\d \\| \\d+\\.\\d \\| \\d+\\.\\d \\| \\d+\\.\\d \\| \\d+\\.\\d \\| \\d+\\.\\d s \\|$`));
-    expect(lines[3]).toMatch(new RegExp(`^\\| standard \\| ${ids.b} \\| synthetic \\| 1 \\| \\d+\\.\\d \\| \\d+\\.\\d \\| – \\| – \\| – \\| \\d+\\.\\d s \\|$`));
+    expect(lines[0]).toBe(
+      '| Method | Run | Data set | Epochs | clean | FGSM | PGD-20 | CW∞-30 | AutoAttack (reduced: 25 it, 3 targets, 300 queries) | Training time |',
+    );
+    expect(lines[2]).toMatch(new RegExp(
+      `^\\| fgsm-me \\| ${ids.a} \\| synthetic \\| 4 \\| \\d+\\.\\d \\| \\d+\\.\\d \\| \\d+\\.\\d \\| \\d+\\.\\d \\| \\d+\\.\\d \\| \\d+\\.\\d s \\|$`,
+    ));
+    expect(lines[3]).toMatch(
+      new RegExp(`^\\| standard \\| ${ids.b} \\| synthetic \\| 1 \\| \\d+\\.\\d \\| \\d+\\.\\d \\| – \\| – \\| – \\| \\d+\\.\\d s \\|$`),
+    );
     const js = await cli('table', '--runs', `${ids.a},${ids.b}`, '--format', 'json', '--view', 'exit:1');
     const t = PaperTableSchema.parse(JSON.parse(js.out));
     expect(t.view).toBe('exit 1');
@@ -119,15 +127,22 @@ describe('exitlab eval / table', () => {
     const before = evaluationRows(ids.b).length;
     const events: Array<{ fraction: number | null; message: string }> = [];
     const store = openStore(home);
-    const ctx = { home, runs: { store }, hub: { emit: (name: string, p: { fraction: number | null; message: string }) => name === 'job.progress' && events.push(p) } } as unknown as ApiContext;
+    // A partial ApiContext: the eval handler uses only the home, the store and the hub's emit.
+    const ctx = {
+      home, runs: { store }, hub: { emit: (name: string, p: { fraction: number | null; message: string }) => name === 'job.progress' && events.push(p) },
+    } as unknown as ApiContext;
     try {
-      const evaluations = await evalHandlers(ctx)['eval.run']({ runId: ids.b, attacks: ['clean', 'pgd20'], samples: 8, eps: 4, target: 'average', checkpoint: 'last', jobId: 'job-1' });
+      const evaluations = await evalHandlers(ctx)['eval.run']({
+        runId: ids.b, attacks: ['clean', 'pgd20'], samples: 8, eps: 4, target: 'average', checkpoint: 'last', jobId: 'job-1',
+      });
       expect(evaluations.map((e) => e.attack)).toEqual(['clean', 'pgd20']);
       expect(evaluations[1]).toMatchObject({ eps: 4, steps: 20, samples: 8 });
       expect(events.length).toBeGreaterThan(2);
       expect(events.at(-1)!.fraction).toBe(1);
       expect(events.some((e) => /pgd20: \d+\/\d+ batches/.test(e.message))).toBe(true);
-      await expect(Promise.resolve().then(() => evalHandlers(ctx)['eval.run']({ runId: 'run-nope', attacks: ['clean'], samples: 8, eps: 8, target: 'average', checkpoint: 'last' }))).rejects.toMatchObject({ code: 'not-found' });
+      await expect(Promise.resolve().then(
+        () => evalHandlers(ctx)['eval.run']({ runId: 'run-nope', attacks: ['clean'], samples: 8, eps: 8, target: 'average', checkpoint: 'last' }),
+      )).rejects.toMatchObject({ code: 'not-found' });
     } finally {
       store.close();
     }
@@ -142,7 +157,9 @@ describe('exitlab eval / table', () => {
     expect(unknownRun.err).toMatch(/^exitlab eval: error: unknown run 'run-19990101-000000-abcdef'/);
     const unknownAttack = await cli('eval', '--run', ids.a, '--attacks', 'clean,pgd7');
     expect(unknownAttack.code).toBe(2);
-    expect(unknownAttack.err).toBe("exitlab eval: error: unknown attack 'pgd7' (attacks: clean, fgsm, pgd20, pgd50, bim, mim, cw, cw100, apgd-ce, apgd-t, fab-t, square, aa)");
+    expect(unknownAttack.err).toBe(
+      "exitlab eval: error: unknown attack 'pgd7' (attacks: clean, fgsm, pgd20, pgd50, bim, mim, cw, cw100, apgd-ce, apgd-t, fab-t, square, aa)",
+    );
     for (const n of ['0', '-3', 'many']) {
       const bad = await cli('eval', '--run', ids.a, `--samples=${n}`);
       expect(bad.code).toBe(2);
@@ -170,8 +187,12 @@ describe('exitlab eval / table', () => {
     expect(reportsOf(ids.a).length).toBe(filesBefore);
   });
 
-  it('an attack aimed at one exit leaves the others unmarked as attacked; infeasible budgets, checkpoint and epoch in every output; the paper columns', async () => {
-    const r = await cli('eval', '--run', ids.a, '--attacks', 'clean,pgd20,bim,mim', '--samples', '8', '--target', 'exit:2', '--budgets', '0.01,1', '--calibration', '100', '--json');
+  it('an attack aimed at one exit leaves the others unmarked as attacked; infeasible budgets, checkpoint and epoch in every output; ' +
+    'the paper columns', async () => {
+    const r = await cli(
+      'eval', '--run', ids.a, '--attacks', 'clean,pgd20,bim,mim', '--samples', '8', '--target', 'exit:2', '--budgets', '0.01,1', '--calibration', '100',
+      '--json',
+    );
     expect(r.code).toBe(0);
     const report = EvaluationReportSchema.parse(JSON.parse(r.out).report);
     const pgd = report.attacks.find((a) => a.attack === 'pgd20')!;
@@ -181,7 +202,9 @@ describe('exitlab eval / table', () => {
     expect(report.attacks.map((a) => a.label)).toEqual(['clean', 'PGD-20', 'BIM-20', 'MIM-20']);
     expect(report.attacks.find((a) => a.attack === 'mim')!.settings).toMatchObject({ momentum: 1, randomStart: false, target: 'exit:2' });
 
-    const human = await cli('eval', '--run', ids.a, '--attacks', 'clean,bim', '--samples', '8', '--target', 'exit:2', '--budgets', '0.01,1', '--calibration', '100');
+    const human = await cli(
+      'eval', '--run', ids.a, '--attacks', 'clean,bim', '--samples', '8', '--target', 'exit:2', '--budgets', '0.01,1', '--calibration', '100',
+    );
     expect(human.out).toMatch(/last checkpoint \(epoch 4\)/);
     expect(human.out).toMatch(/^BIM-20\s+–\s+\d+\.\d%\s+infeasible\s+–/m);
     expect(human.out).toMatch(/^clean\s+\d+\.\d%\s+\d+\.\d%\s+infeasible\s+\d+\.\d%/m);
@@ -196,11 +219,15 @@ describe('exitlab eval / table', () => {
     const early = await cli('table', '--runs', ids.a, '--view', 'early:0.01', '--format', 'json');
     expect(PaperTableSchema.parse(JSON.parse(early.out)).rows[0].notes.join('\n')).toMatch(/budget 0\.01 is infeasible/);
     const paper = await cli('table', '--runs', ids.a, '--paper');
-    expect(paper.out.split('\n')[0]).toBe('| Method | Run | Data set | Epochs | clean | PGD-20 | BIM-20 | MIM-20 | CW∞-100 | AutoAttack (standard) | Training time |');
+    expect(paper.out.split('\n')[0]).toBe(
+      '| Method | Run | Data set | Epochs | clean | PGD-20 | BIM-20 | MIM-20 | CW∞-100 | AutoAttack (standard) | Training time |',
+    );
     expect(paper.out).toMatch(/last checkpoint \(epoch 4\), attacks aimed at exit:2/);
 
     const show = await cli('runs', 'show', ids.a);
-    expect(show.out).toMatch(/evaluation #\d+: BIM-20 ε 8\/255, 8 images, last checkpoint \(epoch 4\), aimed at exit:2: – \d+\.\d%; early exit @0\.01 infeasible @1 –/);
+    expect(show.out).toMatch(
+      /evaluation #\d+: BIM-20 ε 8\/255, 8 images, last checkpoint \(epoch 4\), aimed at exit:2: – \d+\.\d%; early exit @0\.01 infeasible @1 –/,
+    );
 
     // The store keeps what each evaluation aimed at, so the app and `runs compare` (which read no
     // report files) show no number for an exit the attack did not aim at.

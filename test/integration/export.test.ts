@@ -68,7 +68,10 @@ beforeAll(async () => {
   store.recordEpoch('trained', epochMetrics(1, net.exitCount));
   store.recordEpoch('trained', epochMetrics(2, net.exitCount));
   store.finishRun('trained', { status: 'completed', seconds: 5, epochsDone: 2 });
-  store.addEvaluation('trained', { attack: 'pgd', eps: 8, steps: 20, samples: 16, checkpoint: 'last', perExitAcc: [0.2, 0.3, 0.4], earlyExit: { thresholds: [0.9, 0.8, 0], accuracy: 0.33, averageMacs: null, exitShare: null } });
+  store.addEvaluation('trained', {
+    attack: 'pgd', eps: 8, steps: 20, samples: 16, checkpoint: 'last', perExitAcc: [0.2, 0.3, 0.4],
+    earlyExit: { thresholds: [0.9, 0.8, 0], accuracy: 0.33, averageMacs: null, exitShare: null },
+  });
   const weights = await snapshot(modelWeightTensors(net.layersModel));
   writeCheckpoint(path.join(home, 'runs', 'trained', 'last.ckpt'), { epoch: 2, batchesDone: 0, state: {}, weights, optimizer: [] });
   x = tf.randomUniform([4, 32, 32, 3], 0, 1, 'float32', 17) as tf.Tensor4D;
@@ -112,7 +115,9 @@ describe('model export', () => {
     expect(meta.exits.map((e) => [e.exit, e.flops, e.exported])).toEqual(net.summary.perExit.map((p) => [p.exit + 1, 2 * p.macs, p.exit === 0]));
     expect(meta.checkpoint).toEqual({ kind: 'last', epoch: 2, batchesDone: 0 });
     expect(meta.earlyExit).toMatchObject({ thresholds: [0.9, 0.8, 0], accuracy: 0.33 });
-    expect(meta.robustness.epoch?.perExit[2]).toEqual({ exit: 3, clean: epochMetrics(2).exits[2].valCleanAcc, fgsm: epochMetrics(2).exits[2].valFgsmAcc, pgd10: epochMetrics(2).exits[2].valPgdAcc });
+    expect(meta.robustness.epoch?.perExit[2]).toEqual({
+      exit: 3, clean: epochMetrics(2).exits[2].valCleanAcc, fgsm: epochMetrics(2).exits[2].valFgsmAcc, pgd10: epochMetrics(2).exits[2].valPgdAcc,
+    });
     expect(meta.robustness.evaluations).toHaveLength(1);
     expect(meta.run).toMatchObject({ id: 'trained', name: 'tiny', method: 'fgsm-me', seed: 3 });
     expect(meta.run.config.model).toEqual(TINY_MODEL);
@@ -126,7 +131,9 @@ describe('model export', () => {
     await expect(exportRun(home, store, { runId: 'nope', format: 'onnx', out: path.join(home, 'x1') })).rejects.toThrow(UnknownRunError);
     await expect(exportRun(home, store, { runId: 'trained', format: 'onnx', out: path.join(home, 'out-onnx') })).rejects.toThrow(/already exists/);
     await expect(exportRun(home, store, { runId: 'trained', format: 'onnx', out: path.join(home, 'missing', 'x') })).rejects.toThrow(/does not exist/);
-    await expect(exportRun(home, store, { runId: 'trained', format: 'onnx', exit: 9, out: path.join(home, 'x2') })).rejects.toThrow(/exit 9 does not exist: the model has exits 1 to 3/);
+    await expect(exportRun(home, store, { runId: 'trained', format: 'onnx', exit: 9, out: path.join(home, 'x2') })).rejects.toThrow(
+      /exit 9 does not exist: the model has exits 1 to 3/,
+    );
     await expect(exportRun(home, store, { runId: 'trained', format: 'onnx', checkpoint: 'best', out: path.join(home, 'x3') })).rejects.toThrow(ExportError);
     fs.writeFileSync(path.join(home, 'a-file'), '');
     await expect(exportRun(home, store, { runId: 'trained', format: 'tfjs', out: path.join(home, 'a-file', 'm') })).rejects.toThrow(/is not a folder/);

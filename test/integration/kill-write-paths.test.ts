@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src-main/engine/train/checkpoint';
 import { openDataset } from '../../src-main/datasets/catalog';
 import { readBundle } from '../../src-main/runs/bundle';
-import { Rng } from '../../src-main/engine/attacks/rng';
+import { mixSeed, Rng } from '../../src-main/random';
 import { openDatabase } from '../../src-main/store/database';
 import { SCHEMA_VERSION } from '../../src-main/store/migrations';
 import { openStore } from '../../src-main/store/run-store';
@@ -65,7 +65,9 @@ const PATHS: WritePath[] = [
       const dir = path.join(home, 'datasets', 'big');
       // Either whole (every split readable, checksums verified) or not there at all.
       if (fs.existsSync(dir)) expect(openDataset(home, 'big').train.count).toBeGreaterThan(0);
-      for (const name of fs.readdirSync(path.join(home, 'datasets'))) expect(fs.existsSync(path.join(home, 'datasets', name, 'manifest.json')), name).toBe(true);
+      for (const name of fs.readdirSync(path.join(home, 'datasets'))) {
+        expect(fs.existsSync(path.join(home, 'datasets', name, 'manifest.json')), name).toBe(true);
+      }
     },
   },
   {
@@ -78,7 +80,9 @@ const PATHS: WritePath[] = [
         if (!run) return;
         expect(['interrupted', 'completed', 'queued']).toContain(run.status);
         const dir = path.join(home, 'runs', run.id);
-        for (const f of ['last.ckpt', 'best.ckpt']) if (fs.existsSync(path.join(dir, f))) expect(readCheckpoint(path.join(dir, f)).epoch).toBeGreaterThanOrEqual(1);
+        for (const f of ['last.ckpt', 'best.ckpt']) {
+          if (fs.existsSync(path.join(dir, f))) expect(readCheckpoint(path.join(dir, f)).epoch).toBeGreaterThanOrEqual(1);
+        }
       } finally {
         store.close();
       }
@@ -86,7 +90,9 @@ const PATHS: WritePath[] = [
   },
   {
     name: 'evaluation recording',
-    prepare: (i) => ({ home: copyHome(`eval-${i}`), argv: ['eval', '--run', runId, '--attacks', 'clean,fgsm', '--samples', '16', '--budgets', 'none', '--backend', 'wasm'] }),
+    prepare: (i) => ({
+      home: copyHome(`eval-${i}`), argv: ['eval', '--run', runId, '--attacks', 'clean,fgsm', '--samples', '16', '--budgets', 'none', '--backend', 'wasm'],
+    }),
     check: (home) => {
       const store = openStore(home);
       try {
@@ -95,7 +101,9 @@ const PATHS: WritePath[] = [
         store.close();
       }
       const reports = path.join(home, 'runs', runId, 'evaluations');
-      if (fs.existsSync(reports)) for (const f of fs.readdirSync(reports)) expect(() => JSON.parse(fs.readFileSync(path.join(reports, f), 'utf8')), f).not.toThrow();
+      if (fs.existsSync(reports)) {
+        for (const f of fs.readdirSync(reports)) expect(() => JSON.parse(fs.readFileSync(path.join(reports, f), 'utf8')), f).not.toThrow();
+      }
     },
   },
   {
@@ -153,8 +161,10 @@ const PATHS: WritePath[] = [
       const home = path.join(root, `migrate-${i}`);
       fs.mkdirSync(home);
       const db = openDatabase(path.join(home, 'exitlab.db'), { targetVersion: 1 });
-      db.prepare(`INSERT INTO runs (id, dataset_id, method, model, backend, backend_used, config, code_version, seed, epochs, status, created_at, seconds, epochs_done)
-        VALUES ('old', 'synthetic', 'fgsm-me', 'msdnet', 'cpu', 'cpu', ?, '0.0.1', 1, 3, 'completed', '2026-01-01T00:00:00Z', 21, 1)`).run(JSON.stringify(config()));
+      db.prepare(`INSERT INTO runs
+        (id, dataset_id, method, model, backend, backend_used, config, code_version, seed, epochs, status, created_at, seconds, epochs_done)
+        VALUES ('old', 'synthetic', 'fgsm-me', 'msdnet', 'cpu', 'cpu', ?, '0.0.1', 1, 3, 'completed', '2026-01-01T00:00:00Z', 21, 1)`)
+        .run(JSON.stringify(config()));
       db.close();
       return { home, argv: ['runs', 'list', '--json'] };
     },
@@ -190,7 +200,7 @@ describe('SIGKILL on every write path', () => {
       const clean = writePath.prepare(KILLS);
       const full = await exitlab(clean.home, clean.argv);
       expect(full.code, full.err).toBe(0);
-      const random = new Rng(SEED * 100 + p);
+      const random = new Rng(mixSeed(SEED, p));
       const killedAt: number[] = [];
       for (let i = 0; i < KILLS; i++) {
         const { home, argv } = writePath.prepare(i);

@@ -20,7 +20,10 @@ import { autoWorkers, withResolvedWorkers } from '../../src-main/engine/parallel
 
 const data = (() => {
   const { train, test } = generateSynthetic({ trainCount: 48, testCount: 16 });
-  const manifest = { classes: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'], mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], flipAugment: true } as unknown as DatasetManifest;
+  // A partial manifest: training reads only the classes, the normalisation and the flip flag.
+  const manifest = {
+    classes: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'], mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], flipAugment: true,
+  } as unknown as DatasetManifest;
   return { manifest, train, test };
 })();
 const config = (workers: number) => TrainConfigSchema.parse({
@@ -41,7 +44,9 @@ async function train(cfg: TrainConfig, runDir: string, opts: { resume?: boolean;
 }
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'exitlab-parallel-'));
-const weightBits = (runDir: string) => readCheckpoint(path.join(runDir, 'last.ckpt')).weights.map((w) => Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength).toString('base64'));
+const weightBits = (runDir: string) => readCheckpoint(
+  path.join(runDir, 'last.ckpt'),
+).weights.map((w) => Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength).toString('base64'));
 
 describe('data-parallel training run', () => {
   it('stops after an epoch and resumes with two workers to the bits of the uninterrupted run', async () => {

@@ -32,7 +32,9 @@ const service = new RunService({ home });
 afterAll(() => service.close());
 
 /** Metrics that must match bit for bit between an interrupted-and-resumed run and an uninterrupted one. */
-const deterministic = (detail: ReturnType<RunService['store']['getRun']>) => detail.epochs.map((e) => ({ epoch: e.epoch, lr: e.lr, exits: e.exits, probe: e.probe }));
+const deterministic = (detail: ReturnType<RunService['store']['getRun']>) => detail.epochs.map((e) => ({
+  epoch: e.epoch, lr: e.lr, exits: e.exits, probe: e.probe,
+}));
 
 describe('run service', () => {
   it('agrees with the trainer on checkpoint file names', () => {
@@ -88,7 +90,9 @@ describe('run service', () => {
     expect(final.final).toMatchObject({ type: 'finished', status: 'completed', epochs: 2 });
     const after = service.store.getRun(run.runId);
     expect(after.summary.status).toBe('completed');
-    expect(service.store.db.prepare('SELECT epoch, COUNT(*) AS exits FROM exit_metrics WHERE run_id = ? GROUP BY epoch').all(run.runId)).toEqual([{ epoch: 1, exits: 2 }, { epoch: 2, exits: 2 }]);
+    expect(service.store.db.prepare('SELECT epoch, COUNT(*) AS exits FROM exit_metrics WHERE run_id = ? GROUP BY epoch').all(run.runId)).toEqual([
+      { epoch: 1, exits: 2 }, { epoch: 2, exits: 2 },
+    ]);
     expect(deterministic(after)).toEqual(deterministic(service.store.getRun(reference)));
     const a = readCheckpoint(path.join(run.runDir, 'last.ckpt'));
     const b = readCheckpoint(path.join(home, 'runs', reference, 'last.ckpt'));
@@ -97,8 +101,11 @@ describe('run service', () => {
   });
 
   it('marks a run interrupted at the next start when the process that owned it died', { timeout: 300_000 }, async () => {
-    const owner = fork(path.join(__dirname, 'runs-owner.fixture.ts'), [home, JSON.stringify(config({ epochs: 3 }))], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const started = await new Promise<{ runId: string; enginePid: number }>((resolve) => owner.on('message', (m) => resolve(m as { runId: string; enginePid: number })));
+    const owner = fork(path.join(__dirname, 'runs-owner.fixture.ts'), [home, JSON.stringify(config({ epochs: 3 }))], {
+      execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const started = await new Promise<{ runId: string; enginePid: number }>((resolve) =>
+      owner.on('message', (m) => resolve(m as { runId: string; enginePid: number })));
     const exited = new Promise((r) => owner.on('exit', r));
     owner.kill('SIGKILL');
     await exited;

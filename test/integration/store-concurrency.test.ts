@@ -7,7 +7,9 @@ import { openStore } from '../../src-main/store/run-store';
 import { tempHome } from '../unit/store/fixtures';
 
 function startWriter(home: string, runs: number, epochs: number, prefix: string): Promise<number | null> {
-  const writer = fork(path.join(__dirname, 'store-writer.fixture.ts'), [home, String(runs), String(epochs), prefix], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const writer = fork(path.join(__dirname, 'store-writer.fixture.ts'), [home, String(runs), String(epochs), prefix], {
+    execArgv: ['--import', 'tsx'], stdio: 'inherit',
+  });
   return new Promise((resolve) => writer.on('exit', (code) => resolve(code)));
 }
 

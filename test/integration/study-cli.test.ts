@@ -36,7 +36,9 @@ const runIds = () => {
     store.close();
   }
 };
-const status = async (name: string) => JSON.parse((await runCli(home, ['study', 'status', name, '--json'])).out) as Array<{ key: string; state: string; runId: string | null }>;
+const status = async (name: string) => JSON.parse((await runCli(home, ['study', 'status', name, '--json'])).out) as Array<{
+  key: string; state: string; runId: string | null;
+}>;
 
 describe('exitlab study', () => {
   it('trains and evaluates every run of the grid, writes the report, and a second run starts nothing', async () => {
@@ -47,7 +49,9 @@ describe('exitlab study', () => {
     const states = await status('pair');
     expect(states.map((s) => [s.key, s.state])).toEqual([['fgsm-me-s3', 'evaluated'], ['fgsm-me-lambda-0-s3', 'evaluated'], ['fgsm-s3', 'evaluated']]);
     const dir = path.join(home, 'studies', 'pair', 'report');
-    for (const f of ['index.html', 'table.md', 'report.json', 'figures/overfitting.png', 'figures/overfitting.svg', 'figures/fc-norm.svg', 'figures/feature-distance.svg']) expect(fs.existsSync(path.join(dir, f)), f).toBe(true);
+    for (const f of ['index.html', 'table.md', 'report.json', 'figures/overfitting.png', 'figures/overfitting.svg', 'figures/fc-norm.svg', 'figures/feature-distance.svg']) {
+      expect(fs.existsSync(path.join(dir, f)), f).toBe(true);
+    }
     const table = fs.readFileSync(path.join(dir, 'table.md'), 'utf8');
     expect(table).toContain(`| fgsm-me λ=0 | 3 | ${states[1].runId} | 2 |`);
     expect(table).toMatch(/\| \*proposed \(fgsm-me\)\* \|.*\| 81\.93 \| 49\.30 \|.*reported by Chen et al\. 2022 \|/);

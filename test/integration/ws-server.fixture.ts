@@ -10,4 +10,4 @@ const renderer = path.join(dir, 'renderer');
 fs.mkdirSync(renderer, { recursive: true });
 fs.writeFileSync(path.join(renderer, 'index.html'), '<!doctype html><title>t</title>');
 const service = createApiService({ home: path.join(dir, 'home'), mode: 'browser' });
-startBrowserServer(service, { rendererDir: renderer }).then((server) => process.send!({ port: server.port }));
+void startBrowserServer(service, { rendererDir: renderer }).then((server) => process.send!({ port: server.port }));

@@ -48,7 +48,9 @@ describe('λ schedule editor', () => {
   });
 
   it('previews the warm-up and shows the errors it is given', () => {
-    render(LambdaEditor, { props: { lambda: [0.1, 0.15], preset: 'paper-cifar10', warmupEpochs: 2, epochs: 10, warmupError: 'λ warm-up (12 epochs) is longer than training (10)' } });
+    render(LambdaEditor, {
+      props: { lambda: [0.1, 0.15], preset: 'paper-cifar10', warmupEpochs: 2, epochs: 10, warmupError: 'λ warm-up (12 epochs) is longer than training (10)' },
+    });
     expect(screen.getByText(/over 2 epochs/)).toBeTruthy();
     expect(screen.getByText(/longer than training/)).toBeTruthy();
   });

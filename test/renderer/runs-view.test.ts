@@ -13,7 +13,10 @@ const summary: RunSummary = {
 
 /** A store of one run whose `runs.update` answers only when the test releases it. */
 function fakeApi() {
-  let detail = { summary, notes: '', epochs: [], evaluations: [], checkpoints: [], artefacts: [], config: {}, modelSummary: null, dataset: null } as unknown as RunDetail;
+  // A partial RunDetail (an empty config): the view reads only these fields.
+  let detail = {
+    summary, notes: '', epochs: [], evaluations: [], checkpoints: [], artefacts: [], config: {}, modelSummary: null, dataset: null,
+  } as unknown as RunDetail;
   const pending: (() => void)[] = [];
   const api = {
     invoke: async (method: string, request: { tags?: string[]; addTags?: string[]; notes?: string }) => {
@@ -32,6 +35,7 @@ function fakeApi() {
     },
     on: () => () => {},
   };
+  // Three of the contract's methods, untyped: the view calls no others.
   return { api: api as unknown as ExitLabApi, release: () => pending.splice(0).forEach((r) => r()) };
 }
 

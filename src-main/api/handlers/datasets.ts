@@ -31,7 +31,10 @@ export function datasetHandlers(ctx: ApiContext): DatasetHandlers {
         mirror: process.env.EXITLAB_DOWNLOAD_MIRROR || undefined,
         onDownload: (p) => {
           const got = p.received;
-          progress(p.total ? got / p.total : null, `${p.file}: ${mb(got)}${p.total ? ` of ${mb(p.total)}` : ''}${p.resumedFrom ? ` (resumed at ${mb(p.resumedFrom)})` : ''}`);
+          progress(
+            p.total ? got / p.total : null,
+            `${p.file}: ${mb(got)}${p.total ? ` of ${mb(p.total)}` : ''}${p.resumedFrom ? ` (resumed at ${mb(p.resumedFrom)})` : ''}`,
+          );
         },
         onProgress: (message) => progress(null, message),
       });

@@ -32,7 +32,10 @@ export function evalHandlers(ctx: ApiContext): Pick<Handlers, 'eval.run'> {
         throw err;
       }
       const recorded = recordEvaluation(ctx.home, ctx.runs.store, report);
-      progress(1, `recorded ${recorded.evaluations.length} evaluation(s)${report.warnings.length ? `; ${report.warnings.length} warning(s): ${report.warnings[0]}` : ''}`);
+      progress(
+        1,
+        `recorded ${recorded.evaluations.length} evaluation(s)${report.warnings.length ? `; ${report.warnings.length} warning(s): ${report.warnings[0]}` : ''}`,
+      );
       ctx.hub.emit('runs.changed', { runId: request.runId });
       return recorded.evaluations;
     },

@@ -7,7 +7,9 @@ import { availableIds } from '../../datasets/catalog';
 import { compareRuns } from '../../store/compare';
 import { UnknownRunError } from '../../store/run-store';
 
-type RunHandlers = Pick<Handlers, 'runs.start' | 'runs.control' | 'runs.live' | 'runs.list' | 'runs.get' | 'runs.update' | 'runs.delete' | 'runs.resume' | 'runs.compare'>;
+type RunHandlers = Pick<
+  Handlers, 'runs.start' | 'runs.control' | 'runs.live' | 'runs.list' | 'runs.get' | 'runs.update' | 'runs.delete' | 'runs.resume' | 'runs.compare'
+>;
 
 /** Unknown run ids become 'not-found' answers; other errors keep their message. */
 function known<T>(work: () => T): T {

@@ -21,7 +21,9 @@ export function studyHandlers(ctx: ApiContext): Pick<Handlers, 'studies.list' | 
     'studies.list': () => listStudies(ctx.home).map((name) => {
       const { recipe, cells } = open(name);
       const states = studyStatus(ctx.home, ctx.runs.store, recipe, cells);
-      return { name, description: recipe.description, dataset: recipe.dataset, runs: cells.length, evaluated: states.filter((s) => s.state === 'evaluated').length };
+      return {
+        name, description: recipe.description, dataset: recipe.dataset, runs: cells.length, evaluated: states.filter((s) => s.state === 'evaluated').length,
+      };
     }),
     'studies.get': async ({ name }) => {
       const { recipe, cells } = open(name);

@@ -63,7 +63,8 @@ function describeSet(m: DatasetManifest): string {
   const splits = Object.entries(m.splits).map(([k, s]) => `${s.count} ${k}`).join(', ');
   const origin = m.origin as { testPath?: unknown; testHeldOut?: unknown } | undefined;
   const test = typeof origin?.testPath === 'string' ? `; test split from the sibling file ${origin.testPath}`
-    : typeof origin?.testHeldOut === 'string' ? `; no sibling *test* file, so the test split is the ${origin.testHeldOut} held out (${Math.round(100 * HOLDOUT)}%)` : '';
+    : typeof origin?.testHeldOut === 'string' ? `; no sibling *test* file, so the test split is the ${origin.testHeldOut} held out ` +
+      `(${Math.round(100 * HOLDOUT)}%)` : '';
   return `imported '${m.id}' (${m.name}): ${m.classes.length} classes, ${splits} images${test}`;
 }
 
@@ -79,7 +80,8 @@ function progressReporter() {
     },
     download(p: DownloadProgress) {
       const mb = (n: number) => (n / 1e6).toFixed(1);
-      const text = `${p.file}: ${mb(p.received)}${p.total ? ` / ${mb(p.total)} MB (${Math.floor((100 * p.received) / p.total)}%)` : ' MB'}${p.resumedFrom ? ` (resumed at ${mb(p.resumedFrom)} MB)` : ''}`;
+      const text = `${p.file}: ${mb(p.received)}${p.total ? ` / ${mb(p.total)} MB (${Math.floor((100 * p.received) / p.total)}%)` : ' MB'}` +
+        `${p.resumedFrom ? ` (resumed at ${mb(p.resumedFrom)} MB)` : ''}`;
       if (tty) {
         process.stderr.write(`\r${text.padEnd(last.length)}`);
         last = text;
@@ -120,7 +122,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     case 'import': {
       if (args.length !== 1) throw new UsageError('import needs exactly one path (a .tar.gz, a folder, a .mat or a .bin)');
-      const manifest = await guarded(() => importDataset(home, args[0], { name: values.name, labels: labelsOption(values.labels), withExtra: values['with-extra'], onProgress }));
+      const manifest = await guarded(() => importDataset(home, args[0], {
+        name: values.name, labels: labelsOption(values.labels), withExtra: values['with-extra'], onProgress,
+      }));
       console.log(json ? JSON.stringify(manifest) : describeSet(manifest));
       return 0;
     }
@@ -131,7 +135,9 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case 'download': {
-      if (args.length !== 1 || !(args[0] in DOWNLOADS)) throw new UsageError(`download needs one of ${Object.keys(DOWNLOADS).join(', ')}${args.length ? `, got '${args.join(' ')}'` : ''}`);
+      if (args.length !== 1 || !(args[0] in DOWNLOADS)) {
+        throw new UsageError(`download needs one of ${Object.keys(DOWNLOADS).join(', ')}${args.length ? `, got '${args.join(' ')}'` : ''}`);
+      }
       const mirror = process.env.EXITLAB_DOWNLOAD_MIRROR || undefined;
       const manifest = await guarded(() => downloadDataset(home, args[0], {
         name: values.name,

@@ -5,7 +5,7 @@ import { DEFAULT_CHECKPOINT, EXPORT_FORMATS } from '../../../src-shared/runs';
 import { resolveHome } from '../../home';
 import { ExportError, exportRun } from '../../export/run-export';
 import { OnnxExportError } from '../../export/onnx';
-import { parseOptions, withCommandStore } from '../command-kit';
+import { isOneOf, parseOptions, withCommandStore } from '../command-kit';
 import { UsageError } from '../errors';
 
 export const summary = 'export a trained run (whole network or one exit) as TensorFlow.js layers or ONNX, with metadata';
@@ -33,11 +33,13 @@ export async function run(argv: string[]): Promise<number> {
   if (!values) return 0;
   const { run: runId, out } = values;
   if (!runId) throw new UsageError('--run <id> is required');
-  if (!values.format || !EXPORT_FORMATS.includes(values.format as never)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}`);
+  if (!values.format || !isOneOf(EXPORT_FORMATS, values.format)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}`);
   if (!out) throw new UsageError('--out <dir> is required');
   const exit = values.exit === undefined ? null : Number(values.exit);
   if (exit !== null && (!Number.isInteger(exit) || exit < 1)) throw new UsageError(`--exit must be a whole number from 1, got '${values.exit}'`);
-  if (values.checkpoint !== undefined && !['best', 'last'].includes(values.checkpoint)) throw new UsageError(`--checkpoint must be best or last, got '${values.checkpoint}'`);
+  if (values.checkpoint !== undefined && !['best', 'last'].includes(values.checkpoint)) {
+    throw new UsageError(`--checkpoint must be best or last, got '${values.checkpoint}'`);
+  }
 
   // Inference on a few tensors: the pure-JS backend needs nothing installed and is exact enough.
   await tf.setBackend('cpu');
@@ -49,7 +51,8 @@ export async function run(argv: string[]): Promise<number> {
     if (values.json) console.log(JSON.stringify(result));
     else {
       const m = result.metadata;
-      console.log(`exported run ${m.run.id} (${m.exportedExit === null ? `all ${m.exits.length} exits` : `exit ${m.exportedExit}`}, ${m.checkpoint.kind} checkpoint of epoch ${m.checkpoint.epoch}) as ${m.model.format} to ${result.out}`);
+      console.log(`exported run ${m.run.id} (${m.exportedExit === null ? `all ${m.exits.length} exits` : `exit ${m.exportedExit}`}, ` +
+        `${m.checkpoint.kind} checkpoint of epoch ${m.checkpoint.epoch}) as ${m.model.format} to ${result.out}`);
       console.log(`files: ${result.files.join(', ')}`);
     }
     return 0;

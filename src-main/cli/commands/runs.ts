@@ -10,7 +10,7 @@ import { BundleError, exportBundle, importBundle } from '../../runs/bundle';
 import { runDirOf, storedPath } from '../../runs/paths';
 import { RunService } from '../../runs/service';
 import { compareRuns } from '../../store/compare';
-import { commandFailure } from '../command-kit';
+import { commandFailure, isOneOf } from '../command-kit';
 import { UsageError } from '../errors';
 import { ProgressBar } from '../progress';
 import { stoppingOnSignals } from '../../stop-on-signals';
@@ -41,7 +41,9 @@ const OPTIONS = {
   remove: { type: 'string', multiple: true }, out: { type: 'string' }, workers: { type: 'string' },
 } as const;
 
-type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+type Values = {
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
+};
 
 function parse(argv: string[]): { values: Values; positionals: string[] } {
   try {
@@ -105,7 +107,8 @@ function describeReported(id: number, report: EvaluationReport, a: EvaluationRep
   const exits = a.perExit.map((v, e) => `${a.aimedAt.length && a.aimedAt[e] === null ? '–' : pct(v).trim()}`).join(' ');
   const early = a.earlyExit.map((p) => `@${p.fraction} ${p.feasible === false ? 'infeasible' : p.aimed === false ? '–' : pct(p.accuracy).trim()}`).join(' ');
   const aim = a.attack === 'clean' ? '' : `, aimed at ${report.target}`;
-  return `evaluation #${id}: ${a.label} ε ${a.eps}/255, ${a.samples} images, ${report.checkpoint} checkpoint (epoch ${report.epoch})${aim}: ${exits}${early ? `; early exit ${early}` : ''}`;
+  return `evaluation #${id}: ${a.label} ε ${a.eps}/255, ${a.samples} images, ${report.checkpoint} checkpoint (epoch ${report.epoch})${aim}: ${exits}` +
+    `${early ? `; early exit ${early}` : ''}`;
 }
 
 function printDetail(d: RunDetail, home: string, reports: Reports): void {
@@ -121,7 +124,8 @@ function printDetail(d: RunDetail, home: string, reports: Reports): void {
     console.log('\nepoch  lr        img/s   per exit: clean / FGSM / PGD-10 (held-out)');
     for (const e of d.epochs) {
       const exits = e.exits.map((x) => `${pct(x.valCleanAcc).trim()}/${pct(x.valFgsmAcc).trim()}/${pct(x.valPgdAcc).trim()}`).join('  ');
-      console.log(`${String(e.epoch).padStart(5)}  ${e.lr.toPrecision(3).padEnd(8)}  ${e.imagesPerSecond.toFixed(1).padStart(6)}  ${exits}${e.catastrophicOverfitting.detected ? '  ⚠ overfitting' : ''}`);
+      console.log(`${String(e.epoch).padStart(5)}  ${e.lr.toPrecision(3).padEnd(8)}  ${e.imagesPerSecond.toFixed(1).padStart(6)}  ${exits}` +
+        `${e.catastrophicOverfitting.detected ? '  ⚠ overfitting' : ''}`);
     }
   }
   const reported = reportedAttacks(home, d, reports);
@@ -132,7 +136,8 @@ function printDetail(d: RunDetail, home: string, reports: Reports): void {
     else {
       const shown = aimedAccuracies(e);
       const early = e.earlyExit ? `; early exit ${pct(shown.earlyExit).trim()}` : '';
-      console.log(`evaluation #${e.id}: ${e.attack} ε ${e.eps}/255, ${e.steps} steps, ${e.samples} images (${e.checkpoint}): ${shown.perExit.map((a) => pct(a).trim()).join(' ')}${early}`);
+      console.log(`evaluation #${e.id}: ${e.attack} ε ${e.eps}/255, ${e.steps} steps, ${e.samples} images (${e.checkpoint}): ` +
+        `${shown.perExit.map((a) => pct(a).trim()).join(' ')}${early}`);
     }
   }
   for (const c of d.checkpoints) console.log(`checkpoint ${c.kind}: epoch ${c.epoch} (${c.path})`);
@@ -150,7 +155,8 @@ function printComparison(c: RunComparison): void {
   console.log(table(rows).replace(/^/gm, '  '));
   console.log('\ntime:');
   console.log(table([['run', 'status', 'epochs', 'total', 'per epoch', 'img/s'], ...c.timing.map((t) => [
-    t.runId, c.runs.find((r) => r.id === t.runId)!.status, String(t.epochs), secs(t.seconds), t.secondsPerEpoch === null ? '-' : secs(t.secondsPerEpoch), t.imagesPerSecond === null ? '-' : t.imagesPerSecond.toFixed(1),
+    t.runId, c.runs.find((r) => r.id === t.runId)!.status, String(t.epochs), secs(t.seconds), t.secondsPerEpoch === null ? '-' : secs(t.secondsPerEpoch),
+    t.imagesPerSecond === null ? '-' : t.imagesPerSecond.toFixed(1),
   ])]).replace(/^/gm, '  '));
   console.log(`\nper-exit curves over epochs ${c.epochs[0] ?? '-'}…${c.epochs[c.epochs.length - 1] ?? '-'}: use --json (curves[].exits[].metrics)`);
 }
@@ -203,9 +209,12 @@ export async function run(argv: string[]): Promise<number> {
     switch (sub) {
       case 'list': {
         if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-        if (values.status && !RUN_STATUSES.includes(values.status as never)) throw new UsageError(`--status must be one of ${RUN_STATUSES.join(', ')}`);
-        if (values.method && !METHODS.includes(values.method as never)) throw new UsageError(`--method must be one of ${METHODS.join(', ')}`);
-        const filter = RunFilterSchema.safeParse({ dataset: values.dataset, method: values.method, status: values.status, tag: values.tag, limit: values.limit === undefined ? undefined : Number(values.limit) });
+        if (values.status && !isOneOf(RUN_STATUSES, values.status)) throw new UsageError(`--status must be one of ${RUN_STATUSES.join(', ')}`);
+        if (values.method && !isOneOf(METHODS, values.method)) throw new UsageError(`--method must be one of ${METHODS.join(', ')}`);
+        const filter = RunFilterSchema.safeParse({
+          dataset: values.dataset, method: values.method, status: values.status, tag: values.tag,
+          limit: values.limit === undefined ? undefined : Number(values.limit),
+        });
         if (!filter.success) throw new UsageError(describeZodError(filter.error));
         const runs = service.store.listRuns(filter.data);
         out(runs, () => printList(runs));

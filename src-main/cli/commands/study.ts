@@ -126,7 +126,7 @@ function recipeFor(home: string, arg: string, v: Values): { recipe: StudyRecipe;
     const stored = readStoredRecipe(home, arg);
     if (stored && !overridden) return checked(stored);
     if (isBuiltInStudy(arg)) raw = structuredClone(BUILT_IN_STUDIES[arg]) as Record<string, unknown>;
-    else if (stored) raw = stored as unknown as Record<string, unknown>;
+    else if (stored) raw = stored;
     else throw new UsageError(`'${arg}' is not a recipe file, a built-in recipe (${Object.keys(BUILT_IN_STUDIES).join(', ')}) or a study of this data folder`);
   }
   return checked(withOverrides(raw, v));

@@ -27,7 +27,10 @@ A cell is empty (–) where the report has no answer for the view: its attacks a
 (\`exitlab eval --target exit:N\`), or the budget is infeasible. The notes under the table say which,
 and name each run's checkpoint (and its epoch) and attack target.`;
 
-const OPTIONS = { runs: { type: 'string' }, study: { type: 'string' }, view: { type: 'string' }, paper: { type: 'boolean' }, format: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
+const OPTIONS = {
+  runs: { type: 'string' }, study: { type: 'string' }, view: { type: 'string' }, paper: { type: 'boolean' }, format: { type: 'string' },
+  home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+} as const;
 
 /** The run ids a study's state records, in grid order (some may not be in the store yet). */
 function studyRunIds(home: string, name: string): string[] {
@@ -56,7 +59,10 @@ export async function run(argv: string[]): Promise<number> {
       const short = details.find((d) => d.modelSummary && d.modelSummary.exits < (view as { exit: number }).exit);
       if (short) throw new UsageError(`--view exit:${view.exit}: run ${short.summary.id} has only ${short.modelSummary!.exits} exits`);
     }
-    const table = buildPaperTable(details.map((detail) => ({ detail, report: listReports(home, detail.summary.id).at(-1)?.report ?? null })), view, values.paper ? PAPER_ATTACKS : undefined);
+    const table = buildPaperTable(
+      details.map((detail) => ({ detail, report: listReports(home, detail.summary.id).at(-1)?.report ?? null })), view,
+      values.paper ? PAPER_ATTACKS : undefined,
+    );
     console.log(format === 'json' ? JSON.stringify(table) : paperTableMarkdown(table).trimEnd());
     return 0;
   });

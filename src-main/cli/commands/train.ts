@@ -71,7 +71,8 @@ const OPTIONS = {
   'growth-rate': { type: 'string' }, scales: { type: 'string' }, 'no-augment': { type: 'boolean' },
   'pgd-steps': { type: 'string' }, beta: { type: 'string' }, replays: { type: 'string' },
   'early-stop': { type: 'boolean' }, 'no-early-stop': { type: 'boolean' }, 'classifier-channels': { type: 'string' }, exits: { type: 'string' },
-  backend: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+  backend: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' },
+  help: { type: 'boolean' },
 } as const;
 
 function number(name: string, raw: string | undefined): number | undefined {
@@ -111,7 +112,8 @@ export function configFromArgs(argv: string[]): { config: TrainConfig; json: boo
     lambda,
     lambdaWarmupEpochs: number('lambda-warmup', values['lambda-warmup']),
     batchSize: number('batch-size', values['batch-size']),
-    lr: !lrGiven ? undefined : values['lr-schedule'] === 'cyclic' ? { kind: 'cyclic', max: lrMax } : values['lr-schedule'] === undefined || values['lr-schedule'] === 'piecewise' ? { kind: 'piecewise', max: lrMax } : (values['lr-schedule'] as never),
+    // An unknown --lr-schedule is refused below, before this is used.
+    lr: lrGiven ? { kind: values['lr-schedule'] === 'cyclic' ? 'cyclic' : 'piecewise', max: lrMax } : undefined,
     momentum: number('momentum', values.momentum),
     weightDecay: number('weight-decay', values['weight-decay']),
     evalSamples: number('eval-samples', values['eval-samples']),
@@ -179,7 +181,8 @@ function printTable(metrics: EpochMetrics, model: ModelSummary | null): void {
   console.log('\nexit   MMACs   clean    FGSM     PGD-10   train-adv  ‖W_fc‖    λ');
   for (const e of metrics.exits) {
     const macs = model ? (model.perExit[e.exit].macs / 1e6).toFixed(1) : '?';
-    console.log(`${String(e.exit + 1).padStart(4)} ${macs.padStart(7)} ${pct(e.valCleanAcc)}  ${pct(e.valFgsmAcc)}  ${pct(e.valPgdAcc)}  ${pct(e.trainAdvAcc)}  ${e.fcWeightNorm.toFixed(3).padStart(8)}  ${e.lambda}`);
+    console.log(`${String(e.exit + 1).padStart(4)} ${macs.padStart(7)} ${pct(e.valCleanAcc)}  ${pct(e.valFgsmAcc)}  ${pct(e.valPgdAcc)}  ` +
+      `${pct(e.trainAdvAcc)}  ${e.fcWeightNorm.toFixed(3).padStart(8)}  ${e.lambda}`);
   }
 }
 
@@ -211,7 +214,9 @@ export async function run(argv: string[]): Promise<number> {
     else {
       console.log(`run ${outcome.runId} ${final.status} after ${final.epochs} epoch(s) in ${final.seconds.toFixed(0)} s on ${outcome.backend ?? '?'}`);
       if (final.final) printTable(final.final, outcome.model);
-      if (outcome.overfitEpochs.length) console.log(`catastrophic overfitting flagged at epoch(s) ${outcome.overfitEpochs.join(', ')}; best checkpoint: epoch ${final.bestEpoch}`);
+      if (outcome.overfitEpochs.length) {
+        console.log(`catastrophic overfitting flagged at epoch(s) ${outcome.overfitEpochs.join(', ')}; best checkpoint: epoch ${final.bestEpoch}`);
+      }
     }
   }
   return outcome.final.type === 'failed' ? 1 : outcome.final.status === 'stopped' ? 130 : 0;

@@ -3,7 +3,7 @@
 // each row-major. Images are stored HWC in the app, so planes are interleaved on the way in.
 import type { Split } from '../types';
 
-export const CIFAR_PIXELS = 3072;
+const CIFAR_PIXELS = 3072;
 
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
@@ -18,10 +18,10 @@ export interface RecordLayout {
   classes: number;
 }
 
-export const recordSize = (layout: RecordLayout) => layout.labelBytes + CIFAR_PIXELS;
+const recordSize = (layout: RecordLayout) => layout.labelBytes + CIFAR_PIXELS;
 
 /** Converts planar CHW pixels at src[offset…] into HWC at dst[dstOffset…]. */
-export function planarToHwc(src: Uint8Array, offset: number, dst: Uint8Array, dstOffset: number): void {
+function planarToHwc(src: Uint8Array, offset: number, dst: Uint8Array, dstOffset: number): void {
   for (let p = 0; p < 1024; p++) {
     const o = dstOffset + p * 3;
     dst[o] = src[offset + p];
@@ -35,7 +35,8 @@ export function recordCount(bytes: number, layout: RecordLayout): number {
   const size = recordSize(layout);
   if (bytes === 0) throw new CifarFormatError('is empty');
   if (bytes % size !== 0) {
-    throw new CifarFormatError(`is ${bytes} bytes, not a whole number of ${size}-byte records (truncated, or not in the CIFAR-${layout.labelBytes === 1 ? '10' : '100'} binary layout); ${Math.floor(bytes / size)} complete records and ${bytes % size} bytes left over`);
+    throw new CifarFormatError(`is ${bytes} bytes, not a whole number of ${size}-byte records (truncated, or not in the ` +
+      `CIFAR-${layout.labelBytes === 1 ? '10' : '100'} binary layout); ${Math.floor(bytes / size)} complete records and ${bytes % size} bytes left over`);
   }
   return bytes / size;
 }
@@ -59,7 +60,8 @@ export function parseRecords(parts: Array<{ file: string; data: Uint8Array }>, l
       const off = r * size;
       const label = part.data[off + layout.labelIndex];
       if (label >= layout.classes) {
-        throw new CifarFormatError(`${part.file}: record ${r + 1} has label ${label}, outside 0–${layout.classes - 1} (not a CIFAR-${layout.labelBytes === 1 ? '10' : '100'} file, or damaged)`);
+        throw new CifarFormatError(`${part.file}: record ${r + 1} has label ${label}, outside 0–${layout.classes - 1} (not a ` +
+          `CIFAR-${layout.labelBytes === 1 ? '10' : '100'} file, or damaged)`);
       }
       labels[i] = label;
       planarToHwc(part.data, off + layout.labelBytes, images, i * CIFAR_PIXELS);

@@ -12,7 +12,9 @@ import { ByteSource, UnexpectedEndError } from './byte-source';
 
 export class MatFormatError extends Error {}
 
-const MI = { INT8: 1, UINT8: 2, INT16: 3, UINT16: 4, INT32: 5, UINT32: 6, SINGLE: 7, DOUBLE: 9, INT64: 12, UINT64: 13, MATRIX: 14, COMPRESSED: 15, UTF8: 16 } as const;
+const MI = {
+  INT8: 1, UINT8: 2, INT16: 3, UINT16: 4, INT32: 5, UINT32: 6, SINGLE: 7, DOUBLE: 9, INT64: 12, UINT64: 13, MATRIX: 14, COMPRESSED: 15, UTF8: 16,
+} as const;
 const MI_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 4, 9: 8, 12: 8, 13: 8, 16: 1 };
 /** mxDOUBLE_CLASS … mxUINT64_CLASS: the numeric array classes. */
 const NUMERIC_CLASSES = new Set([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
@@ -61,7 +63,9 @@ function readInts(data: Buffer, type: number, le: boolean): number[] {
   const size = MI_SIZE[type];
   if (type !== MI.INT32 && type !== MI.UINT32) throw new MatFormatError(`unexpected data type ${type} in an array header`);
   const out: number[] = [];
-  for (let o = 0; o + size <= data.length; o += size) out.push(type === MI.INT32 ? (le ? data.readInt32LE(o) : data.readInt32BE(o)) : le ? data.readUInt32LE(o) : data.readUInt32BE(o));
+  for (let o = 0; o + size <= data.length; o += size) {
+    out.push(type === MI.INT32 ? (le ? data.readInt32LE(o) : data.readInt32BE(o)) : le ? data.readUInt32LE(o) : data.readUInt32BE(o));
+  }
   return out;
 }
 
@@ -193,7 +197,9 @@ export function matBytes(v: MatVariable): Uint8Array {
   const out = new Uint8Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const x = values[i];
-    if (!(Number.isInteger(x) && x >= 0 && x <= 255)) throw new MatFormatError(`variable '${v.name}' holds ${x} at element ${i}; pixel values 0–255 were expected`);
+    if (!(Number.isInteger(x) && x >= 0 && x <= 255)) {
+      throw new MatFormatError(`variable '${v.name}' holds ${x} at element ${i}; pixel values 0–255 were expected`);
+    }
     out[i] = x;
   }
   return out;

@@ -1,5 +1,6 @@
 // SVHN cropped digits (train_32x32.mat, test_32x32.mat, extra_32x32.mat): X is a 32x32x3xN uint8
 // array and y an Nx1 array of labels 1–10, where 10 stands for the digit 0.
+import { IMAGE_VALUES } from '../../../src-shared/datasets';
 import type { Split } from '../types';
 import { matBytes, matNumbers, readMatVariables, type MatVariable } from './mat5';
 
@@ -9,7 +10,11 @@ export class SvhnFormatError extends Error {}
 
 function need(vars: Map<string, MatVariable>, all: string[], name: string): MatVariable {
   const v = vars.get(name);
-  if (!v) throw new SvhnFormatError(`has no numeric variable '${name}' (variables found: ${all.length ? all.join(', ') : 'none'}); SVHN files hold X (32x32x3xN images) and y (labels)`);
+  if (!v) {
+    throw new SvhnFormatError(
+      `has no numeric variable '${name}' (variables found: ${all.length ? all.join(', ') : 'none'}); SVHN files hold X (32x32x3xN images) and y (labels)`,
+    );
+  }
   return v;
 }
 
@@ -30,9 +35,9 @@ export async function readSvhnMat(file: string): Promise<Split> {
   }
   // MATLAB is column-major: X(row, col, channel, n) sits at row + 32·col + 1024·channel + 3072·n.
   const src = matBytes(X);
-  const images = new Uint8Array(n * 3072);
+  const images = new Uint8Array(n * IMAGE_VALUES);
   for (let i = 0; i < n; i++) {
-    const base = i * 3072;
+    const base = i * IMAGE_VALUES;
     for (let ch = 0; ch < 3; ch++) {
       for (let col = 0; col < 32; col++) {
         const s = base + ch * 1024 + col * 32;

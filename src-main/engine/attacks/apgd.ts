@@ -9,7 +9,7 @@ import { normalise, projectL2, projectLinf, randomStart, type Norm } from './bal
 import { lossAndGradient, type LossKind, type SingleTarget } from './objective';
 import type { AttackOutcome } from './attack';
 import { gatherRows, mergeRows, replaceRows, spreadRows } from './rows';
-import { Rng } from './rng';
+import { Rng } from '../../random';
 
 export interface ApgdOptions {
   /** Radius in [0,1] pixel units (L∞) or in the L2 norm of [0,1] images. */

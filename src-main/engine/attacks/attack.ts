@@ -8,7 +8,7 @@ import type { ExitTarget, MultiExitNet } from '../model/multi-exit';
 import { objectivesOf } from './loss';
 import { allHeadsWrong, headLogits, headsOf, type SingleTarget } from './objective';
 import { gatherRows, mergeRows, spreadRows } from './rows';
-import { Rng } from './rng';
+import { Rng } from '../../random';
 
 export interface AttackOutcome {
   /** Per sample: the first point found that fools the target, else the clean point. */
@@ -134,7 +134,15 @@ export type Craft = (x: tf.Tensor4D, y: tf.Tensor1D, objective: SingleTarget, se
  * Runs a single attack as the Attack interface does: `restarts` rounds, each once per objective of
  * the target on the rows still pending, every result recorded.
  */
-export async function runPerObjective(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, request: AttackRequest, name: string, restarts: number, craft: Craft): Promise<AttackOutcome> {
+export async function runPerObjective(
+  net: MultiExitNet,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  request: AttackRequest,
+  name: string,
+  restarts: number,
+  craft: Craft,
+): Promise<AttackOutcome> {
   const own = await TargetTracker.create(net, x, y, request.target);
   const tracker = withTracker(own, request.tracker);
   const rng = new Rng(request.seed);

@@ -15,8 +15,7 @@ import { fabTargeted, rankedClasses } from './fab';
 import { objectiveMarginFn, square } from './square';
 import { TargetTracker, type EnsembleTracker } from './attack';
 import { gatherRows } from './rows';
-
-export { AA_COMPONENTS, type AaComponent };
+import { mixSeed } from '../../random';
 
 export interface AutoAttackOptions {
   eps: number;
@@ -39,16 +38,24 @@ export const AA_STANDARD: Omit<AutoAttackOptions, 'eps' | 'seed'> = { ...AA_STAN
 /** True when the settings are those of the standard version (so reports can say so). */
 export function isStandardAutoAttack(o: Omit<AutoAttackOptions, 'eps' | 'seed'>): boolean {
   const s = AA_STANDARD_SETTINGS;
-  return o.steps === s.steps && o.targetClasses === s.targetClasses && o.squareQueries === s.squareQueries && o.restarts === s.restarts && !o.rescaleSquareSchedule && o.components.join() === AA_COMPONENTS.join();
+  return o.steps === s.steps && o.targetClasses === s.targetClasses && o.squareQueries === s.squareQueries && o.restarts === s.restarts
+    && !o.rescaleSquareSchedule && o.components.join() === AA_COMPONENTS.join();
 }
 
 /** Runs the ensemble; returns, per component, how many points it newly fooled (as the tracker counts). */
-export async function runAutoAttack(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, objectives: SingleTarget[], opts: AutoAttackOptions, tracker: EnsembleTracker): Promise<Record<AaComponent, number>> {
+export async function runAutoAttack(
+  net: MultiExitNet,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  objectives: SingleTarget[],
+  opts: AutoAttackOptions,
+  tracker: EnsembleTracker,
+): Promise<Record<AaComponent, number>> {
   const gains: Record<AaComponent, number> = { 'apgd-ce': 0, 'apgd-t': 0, 'fab-t': 0, square: 0 };
   const targets = Math.min(opts.targetClasses, net.numClasses - 1);
   // Targeted DLR needs 4 classes; below that APGD-T ascends the targeted cross-entropy instead.
   const targetedLoss = net.numClasses >= 4 ? 'dlr-targeted' : 'ce-targeted';
-  const seedOf = (c: number, o: number, r: number) => opts.seed + 7919 * c + 104_729 * o + 13 * r;
+  const seedOf = (c: number, o: number, r: number) => mixSeed(opts.seed, c, o, r);
 
   const subset = (rows: number[]) => {
     const [sx, sy] = gatherRows(rows, x, y);
@@ -65,14 +72,22 @@ export async function runAutoAttack(net: MultiExitNet, x: tf.Tensor4D, y: tf.Ten
         const sub = subset(rows);
         let result;
         if (component === 'apgd-ce') {
-          result = await apgd(net, sub.x, sub.y, { eps: opts.eps, norm: 'linf', steps: opts.steps, restarts: opts.restarts, loss: 'ce', target: objective, seed: seedOf(c, o, rank) });
+          result = await apgd(net, sub.x, sub.y, {
+            eps: opts.eps, norm: 'linf', steps: opts.steps, restarts: opts.restarts, loss: 'ce', target: objective, seed: seedOf(c, o, rank),
+          });
         } else if (component === 'square') {
-          result = await square(sub.x, sub.y, objectiveMarginFn(net, objective), { eps: opts.eps, queries: opts.squareQueries, rescaleSchedule: opts.rescaleSquareSchedule, seed: seedOf(c, o, rank) });
+          result = await square(sub.x, sub.y, objectiveMarginFn(net, objective), {
+            eps: opts.eps, queries: opts.squareQueries, rescaleSchedule: opts.rescaleSquareSchedule, seed: seedOf(c, o, rank),
+          });
         } else {
           const yTarget = tf.tensor1d(await rankedClasses(net, sub.x, objective, rank), 'int32');
           result = component === 'apgd-t'
-            ? await apgd(net, sub.x, sub.y, { eps: opts.eps, norm: 'linf', steps: opts.steps, restarts: opts.restarts, loss: targetedLoss, yTarget, target: objective, seed: seedOf(c, o, rank) })
-            : await fabTargeted(net, sub.x, sub.y, yTarget, { eps: opts.eps, steps: opts.steps, restarts: opts.restarts, target: objective, seed: seedOf(c, o, rank) });
+            ? await apgd(net, sub.x, sub.y, {
+              eps: opts.eps, norm: 'linf', steps: opts.steps, restarts: opts.restarts, loss: targetedLoss, yTarget, target: objective, seed: seedOf(c, o, rank),
+            })
+            : await fabTargeted(net, sub.x, sub.y, yTarget, {
+              eps: opts.eps, steps: opts.steps, restarts: opts.restarts, target: objective, seed: seedOf(c, o, rank),
+            });
           yTarget.dispose();
         }
         // FAB returns the clean point where it found nothing within ε: nothing to record there.

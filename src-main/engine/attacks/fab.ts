@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MultiExitNet } from '../model/multi-exit';
 import { allHeadsWrong, headLogits, type SingleTarget } from './objective';
 import type { AttackOutcome } from './attack';
-import { Rng } from './rng';
+import { Rng } from '../../random';
 
 export interface FabOptions {
   eps: number;
@@ -31,7 +31,7 @@ export interface FabOptions {
  * box does not reach the hyperplane, the step goes as far as the box allows in the right direction.
  * Returns the step and its L∞ norm. Exact: the coordinates saturate in order of their room.
  */
-export function projectLinfHyperplane(p: Float32Array, w: Float32Array, b: number): { d: Float32Array; norm: number } {
+function projectLinfHyperplane(p: Float32Array, w: Float32Array, b: number): { d: Float32Array; norm: number } {
   const dim = p.length;
   let c = -b;
   for (let i = 0; i < dim; i++) c += w[i] * p[i];
@@ -103,7 +103,15 @@ function boundaryLinearisation(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D
   return { df: df!, dg };
 }
 
-async function fabRun(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, yT: tf.Tensor1D, opts: FabOptions, randomStart: boolean, rng: Rng): Promise<{ adv: Float32Array; dist: Float32Array }> {
+async function fabRun(
+  net: MultiExitNet,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  yT: tf.Tensor1D,
+  opts: FabOptions,
+  randomStart: boolean,
+  rng: Rng,
+): Promise<{ adv: Float32Array; dist: Float32Array }> {
   const [n, ...rest] = x.shape;
   const dim = rest.reduce((a, b) => a * b, 1);
   const alphaMax = opts.alphaMax ?? 0.1;

@@ -49,14 +49,14 @@ function topValues(logits: tf.Tensor2D, k: number): tf.Tensor1D[] {
 }
 
 /** Largest logit among the classes other than y. */
-export function maxOther(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
+function maxOther(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
   const hot = oneHotOf(y, logits.shape[1]);
   // Subtracting a large constant at y keeps the gradient flowing to the arg-max of the others.
   return tf.max(tf.sub(logits, tf.mul(hot, 1e9)), -1) as tf.Tensor1D;
 }
 
 /** z_y − max_{k≠y} z_k: positive while the head classifies correctly. */
-export function margin(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
+function margin(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
   return tf.sub(pick(logits, oneHotOf(y, logits.shape[1])), maxOther(logits, y)) as tf.Tensor1D;
 }
 
@@ -65,14 +65,14 @@ export function crossEntropy(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
 }
 
 /** Difference of logits ratio (Croce & Hein 2020): −(z_y − max_{i≠y} z_i) / (z_π1 − z_π3). */
-export function dlr(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
+function dlr(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
   if (logits.shape[1] < 3) throw new Error('the DLR loss needs at least 3 classes');
   const [z1, , z3] = topValues(logits, 3);
   return tf.div(tf.neg(margin(logits, y)), tf.add(tf.sub(z1, z3), 1e-12)) as tf.Tensor1D;
 }
 
 /** Targeted DLR: −(z_y − z_t) / (z_π1 − (z_π3 + z_π4)/2). */
-export function dlrTargeted(logits: tf.Tensor2D, y: tf.Tensor1D, t: tf.Tensor1D): tf.Tensor1D {
+function dlrTargeted(logits: tf.Tensor2D, y: tf.Tensor1D, t: tf.Tensor1D): tf.Tensor1D {
   if (logits.shape[1] < 4) throw new Error('the targeted DLR loss needs at least 4 classes');
   const [z1, , z3, z4] = topValues(logits, 4);
   const classes = logits.shape[1];
@@ -85,7 +85,7 @@ export function cwLoss(logits: tf.Tensor2D, y: tf.Tensor1D, kappa = 0): tf.Tenso
   return tf.minimum(tf.neg(margin(logits, y)), kappa) as tf.Tensor1D;
 }
 
-export function headLoss(kind: LossKind, logits: tf.Tensor2D, y: tf.Tensor1D, yTarget?: tf.Tensor1D): tf.Tensor1D {
+function headLoss(kind: LossKind, logits: tf.Tensor2D, y: tf.Tensor1D, yTarget?: tf.Tensor1D): tf.Tensor1D {
   switch (kind) {
     case 'ce':
       return crossEntropy(logits, y);
@@ -131,7 +131,15 @@ export interface LossAndGradient {
  * One forward and backward pass: the objective's loss, its input gradient and whether the point
  * fools it. Training-time attacks pass `training` so that batch norm uses batch statistics.
  */
-export function lossAndGradient(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, target: SingleTarget, kind: LossKind, yTarget?: tf.Tensor1D, training = false): LossAndGradient {
+export function lossAndGradient(
+  net: MultiExitNet,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  target: SingleTarget,
+  kind: LossKind,
+  yTarget?: tf.Tensor1D,
+  training = false,
+): LossAndGradient {
   let loss: tf.Tensor1D | null = null;
   let fooled: tf.Tensor1D | null = null;
   const grad = tf.grad((xi: tf.Tensor) => {

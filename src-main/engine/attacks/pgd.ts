@@ -9,6 +9,7 @@ import { objectivesOf, selectByAverageLoss } from './loss';
 import { allHeadsWrong, headLogits, lossAndGradient, objectiveLossOf, type LossKind, type SingleTarget } from './objective';
 import { projectLinf, randomStart } from './ball';
 import { mergeRows } from './rows';
+import { mixSeed } from '../../random';
 
 export interface PgdOptions {
   /** Radius and step in [0,1] pixel units. */
@@ -99,7 +100,7 @@ function ascend(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, objective: Si
 function bestOfRestarts(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, objective: SingleTarget, opts: PgdOptions, seed: number): tf.Tensor4D {
   let best: Run | null = null;
   for (let r = 0; r < opts.restarts; r++) {
-    const point = ascend(net, x, y, objective, opts, seed + r);
+    const point = ascend(net, x, y, objective, opts, mixSeed(seed, r));
     if (opts.restarts === 1) return point;
     const run = { point, score: score(net, point, y, objective, opts) };
     if (!best) {
@@ -107,7 +108,9 @@ function bestOfRestarts(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, objec
       continue;
     }
     const prev: Run = best;
-    best = tf.tidy(() => ({ point: mergeRows(tf.greater(run.score, prev.score) as tf.Tensor1D, run.point, prev.point), score: tf.maximum(run.score, prev.score) as tf.Tensor1D }));
+    best = tf.tidy(() => ({
+      point: mergeRows(tf.greater(run.score, prev.score) as tf.Tensor1D, run.point, prev.point), score: tf.maximum(run.score, prev.score) as tf.Tensor1D,
+    }));
     tf.dispose([prev.point, prev.score, run.point, run.score]);
   }
   best!.score.dispose();
@@ -116,7 +119,10 @@ function bestOfRestarts(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, objec
 
 export function pgd(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, opts: PgdOptions): tf.Tensor4D {
   const seed = opts.seed ?? 0;
-  const candidates = objectivesOf(opts.target, net.exitCount).map((objective, i) => bestOfRestarts(net, x, y, objective, opts, seed + 1000 * i));
+  // Several objectives (max-average): objective i runs exactly as PGD on it alone with the seed
+  // mixSeed(seed, i) would.
+  const objectives = objectivesOf(opts.target, net.exitCount);
+  const candidates = objectives.map((objective, i) => bestOfRestarts(net, x, y, objective, opts, objectives.length === 1 ? seed : mixSeed(seed, i)));
   if (candidates.length === 1) return candidates[0];
   const chosen = selectByAverageLoss(net, candidates, y, opts.training ?? false);
   tf.dispose(candidates);

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MultiExitNet } from '../model/multi-exit';
 import { headLogits, objectiveMargin, type SingleTarget } from './objective';
 import type { AttackOutcome } from './attack';
-import { Rng } from './rng';
+import { Rng } from '../../random';
 
 export interface SquareOptions {
   eps: number;
@@ -28,7 +28,7 @@ export type MarginFn = (x: tf.Tensor4D, y: tf.Tensor1D) => tf.Tensor1D;
 export const objectiveMarginFn = (net: MultiExitNet, target: SingleTarget): MarginFn => (x, y) => objectiveMargin(headLogits(net, x, target), y);
 
 /** Fraction of pixels a window covers at query i (the schedule of the paper's code). */
-export function squareFraction(i: number, queries: number, pInit: number, rescale: boolean): number {
+function squareFraction(i: number, queries: number, pInit: number, rescale: boolean): number {
   const it = rescale ? Math.floor((i / queries) * 10000) : i;
   // Past each query count, p_init is divided by the paired factor.
   const steps: Array<[number, number]> = [[10, 2], [50, 4], [200, 8], [500, 16], [1000, 32], [2000, 64], [4000, 128], [6000, 256], [8000, 512]];
@@ -78,8 +78,8 @@ export async function square(x: tf.Tensor4D, y: tf.Tensor1D, marginFn: MarginFn,
     const cand = new Float32Array(active.length * dim);
     active.forEach((s, k) => {
       cand.set(best.subarray(s * dim, (s + 1) * dim), k * dim);
-      const top = rng.int(0, h - side + 1);
-      const left = rng.int(0, w - side + 1);
+      const top = rng.int(h - side + 1);
+      const left = rng.int(w - side + 1);
       for (let ch = 0; ch < c; ch++) {
         const sign = rng.sign();
         for (let row = top; row < top + side; row++) {

@@ -12,7 +12,7 @@ import { WebGpuUnavailable, forgetWebGpuForTests, probeWebGpu, registerWebGpuBac
 import { registerGradients } from '../kernels';
 
 export type ConcreteBackend = Exclude<BackendName, 'auto'>;
-export const AUTO_ORDER: ConcreteBackend[] = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'];
+const AUTO_ORDER: ConcreteBackend[] = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'];
 
 export class BackendUnavailableError extends Error {}
 
@@ -73,7 +73,8 @@ async function activate(name: ConcreteBackend, auto: boolean): Promise<AdapterRe
       requireOptional('@tensorflow/tfjs-node-gpu');
       await setTfBackend('tensorflow');
       // Without a CUDA device libtensorflow silently runs on the CPU.
-      if (!(tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice) {
+      const backend = tf.backend();
+      if (!('isUsingGpuDevice' in backend && backend.isUsingGpuDevice === true)) {
         throw new Unavailable('no CUDA device found');
       }
       return;

@@ -7,7 +7,7 @@ import { registerWasmKernels } from '../kernels';
 
 let pathsSet = false;
 
-export function wasmDistFolder(): string {
+function wasmDistFolder(): string {
   // The package's main file is dist/tf-backend-wasm.node.js, next to the .wasm binaries.
   return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
 }

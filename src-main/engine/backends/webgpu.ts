@@ -37,13 +37,13 @@ type WebGpuBackendClass = new (device: GpuDevice, info: GpuAdapterInfo) => tf.Ke
 export class WebGpuUnavailable extends Error {}
 
 /** A fault the GPU reported; reads fail with it from then on. */
-export class GpuFaultError extends Error {}
+class GpuFaultError extends Error {}
 
 // Drivers that rasterise on the CPU. Dawn marks SwiftShader as a fallback adapter; the others
 // (Mesa's llvmpipe/lavapipe, Microsoft's WARP / Basic Render Driver) only say so in their names.
 const SOFTWARE_NAMES = /swiftshader|llvmpipe|lavapipe|softpipe|\bwarp\b|basic render/i;
 
-export function isSoftwareAdapter(info: GpuAdapterInfo, fallback = false): boolean {
+function isSoftwareAdapter(info: GpuAdapterInfo, fallback = false): boolean {
   return fallback || info.isFallbackAdapter === true || SOFTWARE_NAMES.test([info.vendor, info.architecture, info.device, info.description].join(' '));
 }
 
@@ -83,7 +83,9 @@ export async function probeWebGpu(load: Loader): Promise<AdapterReport> {
   const gpu = loadDawn(load).create([]);
   const adapter = await requestAdapter(gpu);
   const { vendor, architecture, description, device } = adapter.info;
-  const report: AdapterReport = { vendor, architecture, description: description || device, software: isSoftwareAdapter(adapter.info, adapter.isFallbackAdapter) };
+  const report: AdapterReport = {
+    vendor, architecture, description: description || device, software: isSoftwareAdapter(adapter.info, adapter.isFallbackAdapter),
+  };
   session = { gpu, adapter, report, current: null };
   return report;
 }
@@ -110,7 +112,9 @@ export function currentWebGpuSession(): WebGpuSession | null {
 const OVER_BUFFER_LIMIT = /exceeds the max (buffer size|storage buffer binding size)/i;
 
 function faultOf(error: GpuError): GpuFaultError {
-  if (error.constructor.name === 'GPUOutOfMemoryError' || OVER_BUFFER_LIMIT.test(error.message)) return new GpuFaultError(`GPU out of memory: ${error.message.split('\n')[0]}`);
+  if (error.constructor.name === 'GPUOutOfMemoryError' || OVER_BUFFER_LIMIT.test(error.message)) {
+    return new GpuFaultError(`GPU out of memory: ${error.message.split('\n')[0]}`);
+  }
   return new GpuFaultError(`GPU error (${error.constructor.name}): ${error.message.split('\n')[0]}`);
 }
 
@@ -124,7 +128,7 @@ async function openDevice(adapter: GpuAdapter, report: AdapterReport): Promise<W
   device.onuncapturederror = (event) => {
     fault ??= faultOf(event.error);
   };
-  device.lost.then((info) => {
+  void device.lost.then((info) => {
     fault ??= new GpuFaultError(`GPU device lost (${info.reason}): ${info.message.split('\n')[0]}`);
   });
   return { adapter: report, device, fault: () => fault };

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AttackResult, EvalAttack } from '../../../src-shared/evaluation';
 import type { ExitTarget, MultiExitNet } from '../model/multi-exit';
-import { Rng } from '../attacks/rng';
+import { mixSeed, Rng } from '../../random';
 import { batchCount } from '../parallel/shards';
 import { calibrateThreshold, type Calibration } from './early-exit';
 import type { AttackSettings } from './attack-specs';
@@ -60,11 +60,11 @@ export async function calibrate(net: MultiExitNet, set: ImageSet, budgets: numbe
   return budgets.map((fraction) => ({ fraction, ...calibrateThreshold(conf, pred, set.y, set.count, exits, costs, fraction * full) }));
 }
 
-/** Every batch of every attack, attack by attack; attack a's batch seeds come from Rng(seed·1009 + a). */
+/** Every batch of every attack, attack by attack; attack a's batch seeds come from Rng(mixSeed(seed, a)). */
 function tasksOf(images: ImageSet, opts: EvaluateOptions, thresholds: number[]): BatchTask[] {
   const batches = batchCount(images.count, opts.batchSize);
   return opts.attacks.flatMap((attack, a) => {
-    const rng = new Rng(opts.seed * 1009 + a);
+    const rng = new Rng(mixSeed(opts.seed, a));
     return Array.from({ length: batches }, (_, b) => {
       const start = b * opts.batchSize;
       return { attack, eps: opts.eps, thresholds, start, end: Math.min(images.count, start + opts.batchSize), seed: rng.seed() };

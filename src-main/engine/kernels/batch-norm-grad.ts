@@ -4,6 +4,7 @@
 // Σdy·(x−μ) (sub, mul, sum) and dx, and keeps only per-channel vectors alive. Same mathematics,
 // for every backend.
 import * as tf from '@tensorflow/tfjs';
+import { attrsOf } from './override';
 
 function sumTo(t: tf.Tensor, shape: number[], reductionAxes: number[]): tf.Tensor {
   return tf.reshape(reductionAxes.length ? tf.sum(t, reductionAxes) : t, shape);
@@ -13,7 +14,7 @@ export const fusedBatchNormGradConfig: tf.GradConfig = {
   kernelName: tf.FusedBatchNorm,
   inputsToSave: ['x', 'mean', 'variance', 'scale'],
   gradFunc: (dy, saved, attrs) => {
-    const { varianceEpsilon } = attrs as unknown as tf.FusedBatchNormAttrs;
+    const { varianceEpsilon } = attrsOf<tf.FusedBatchNormAttrs>(attrs);
     const [x, mean, variance, scale] = saved;
     const g = dy as tf.Tensor;
     const axes = tf.backend_util.getReductionAxes(mean.shape, x.shape);

@@ -8,11 +8,10 @@
 // registers instead of a per-channel array: about twice as fast as a plain row-by-row loop in V8.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { KernelArgs, KernelOverride } from './override';
 
 export const BN_TRAINING = 'ExitLabBatchNormTraining';
 export const BN_TRAINING_GRAD = 'ExitLabBatchNormTrainingGrad';
-
-type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
 
 const channelsOf = (x: tf.TensorInfo) => x.shape[x.shape.length - 1];
 
@@ -72,7 +71,7 @@ function channelAffine(out: Float32Array, a: Float32Array, ma: Float32Array, b: 
 }
 
 /** inputs x, scale, offset; attrs epsilon → [y, mean, variance] (biased batch variance). */
-function batchNormTraining(args: Args): tf.TensorInfo[] {
+function batchNormTraining(args: KernelArgs): tf.TensorInfo[] {
   const { x, scale, offset } = args.inputs as { x: tf.TensorInfo; scale: tf.TensorInfo; offset: tf.TensorInfo };
   const { epsilon } = args.attrs as { epsilon: number };
   const backend = args.backend as BackendWasm;
@@ -109,7 +108,7 @@ function batchNormTraining(args: Args): tf.TensorInfo[] {
  * inputs dy, x, mean, variance, scale; attrs epsilon → [dx, dscale, doffset], with
  * dx = γr·(dy − Σdy/n − (x−μ)·r²·Σdy·(x−μ)/n), r = 1/√(σ² + ε).
  */
-function batchNormTrainingGrad(args: Args): tf.TensorInfo[] {
+function batchNormTrainingGrad(args: KernelArgs): tf.TensorInfo[] {
   const inputs = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo; mean: tf.TensorInfo; variance: tf.TensorInfo; scale: tf.TensorInfo };
   const { epsilon } = args.attrs as { epsilon: number };
   const backend = args.backend as BackendWasm;
@@ -119,7 +118,8 @@ function batchNormTrainingGrad(args: Args): tf.TensorInfo[] {
   const dxOut = backend.makeOutput(inputs.x.shape, 'float32');
   const dScaleOut = backend.makeOutput([c], 'float32');
   const dOffsetOut = backend.makeOutput([c], 'float32');
-  const [dy, x, mean, variance, gamma] = [inputs.dy, inputs.x, inputs.mean, inputs.variance, inputs.scale].map((t) => backend.typedArrayFromHeap(t) as Float32Array);
+  const [dy, x, mean, variance, gamma] = [inputs.dy, inputs.x, inputs.mean, inputs.variance, inputs.scale]
+    .map((t) => backend.typedArrayFromHeap(t) as Float32Array);
   const sumDy = new Float64Array(c);
   const sumDyX = new Float64Array(c);
   channelSums(dy, x, c, sumDy, sumDyX);
@@ -141,5 +141,5 @@ function batchNormTrainingGrad(args: Args): tf.TensorInfo[] {
   return [dxOut, dScaleOut, dOffsetOut];
 }
 
-export const batchNormTrainingConfig: tf.KernelConfig = { kernelName: BN_TRAINING, backendName: 'wasm', kernelFunc: batchNormTraining as unknown as tf.KernelFunc };
-export const batchNormTrainingGradConfig: tf.KernelConfig = { kernelName: BN_TRAINING_GRAD, backendName: 'wasm', kernelFunc: batchNormTrainingGrad as unknown as tf.KernelFunc };
+export const batchNormTrainingKernel: KernelOverride = { kernelName: BN_TRAINING, make: () => batchNormTraining };
+export const batchNormTrainingGradKernel: KernelOverride = { kernelName: BN_TRAINING_GRAD, make: () => batchNormTrainingGrad };

@@ -3,12 +3,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { withScope, type KernelScope } from './kernel-scope';
+import { attrsOf, type KernelArgs, type KernelOverride } from './override';
 
 type Info = tf.backend_util.Conv2DInfo;
 
-export function convInfoOf(x: tf.TensorInfo, attrs: tf.Conv2DBackpropFilterAttrs): Info {
+function convInfoOf(x: tf.TensorInfo, attrs: tf.Conv2DBackpropFilterAttrs): Info {
   if (attrs.dataFormat !== 'NHWC') throw new Error(`wasm Conv2DBackpropFilter supports only NHWC, got ${attrs.dataFormat}`);
-  return tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+  return tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+  );
 }
 
 /**
@@ -40,7 +43,7 @@ function cropUnread(s: KernelScope, x: tf.TensorInfo, info: Info) {
  * dW as a dilated convolution: x as [Ci, H, W, B] convolved with dy as [OH, OW, B, Co], stride 1,
  * dilation = the forward stride, gives [Ci, KH, KW, Co].
  */
-export function filterGradDilated(s: KernelScope, x: tf.TensorInfo, dy: tf.TensorInfo, info: Info): tf.TensorInfo {
+function filterGradDilated(s: KernelScope, x: tf.TensorInfo, dy: tf.TensorInfo, info: Info): tf.TensorInfo {
   const c = cropUnread(s, x, info);
   const xT = s.run('Transpose', { x: c.x }, { perm: [3, 1, 2, 0] });
   const dyT = s.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
@@ -64,7 +67,7 @@ const PACK_NARROW_RATIO = 3;
  * against 12 ms): the wider operand is packed only when the other is nearly as wide, where
  * transposing the narrower one measured as fast or faster.
  */
-export function filterGradPointwise(s: KernelScope, x: tf.TensorInfo, dy: tf.TensorInfo, info: Info): tf.TensorInfo {
+function filterGradPointwise(s: KernelScope, x: tf.TensorInfo, dy: tf.TensorInfo, info: Info): tf.TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels, outChannels } = info;
   const m = batchSize * inHeight * inWidth;
   const xMat = s.run('Reshape', { x }, { shape: [m, inChannels] });
@@ -86,15 +89,12 @@ function isPointwise(info: Info): boolean {
   return info.filterHeight === 1 && info.filterWidth === 1 && info.strideHeight === 1 && info.strideWidth === 1 && !p.top && !p.bottom && !p.left && !p.right;
 }
 
-function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const attrs = attrsOf<tf.Conv2DBackpropFilterAttrs>(args.attrs);
   const info = convInfoOf(x, attrs);
   return withScope(args.backend as BackendWasm, (s) => (isPointwise(info) ? filterGradPointwise(s, x, dy, info) : filterGradDilated(s, x, dy, info)));
 }
 
-export const conv2DBackpropFilterConfig: tf.KernelConfig = {
-  kernelName: tf.Conv2DBackpropFilter,
-  backendName: 'wasm',
-  kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc,
-};
+/** A whole kernel of our own: it replaces wasm's built-in (there is none today). */
+export const conv2DBackpropFilterKernel: KernelOverride = { kernelName: tf.Conv2DBackpropFilter, make: () => conv2DBackpropFilter };

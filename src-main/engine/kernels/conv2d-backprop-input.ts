@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { withScope, type KernelScope } from './kernel-scope';
+import { attrsOf, type KernelArgs, type KernelOverride } from './override';
 
 type Info = tf.backend_util.Conv2DInfo;
 
@@ -28,7 +29,7 @@ interface AxisPhase {
  * `before`: dx[q·s + a] = Σ_t dy[q + c − t] · w[r + s·t] with r = (a + before) mod s and
  * c = ⌊(a + before) / s⌋, computed for q < ⌈n / s⌉.
  */
-export function axisPhase(a: number, n: number, m: number, k: number, s: number, before: number): AxisPhase | null {
+function axisPhase(a: number, n: number, m: number, k: number, s: number, before: number): AxisPhase | null {
   const r = (a + before) % s;
   const c = Math.floor((a + before) / s);
   if (r >= k) return null;
@@ -83,7 +84,7 @@ function phaseOutput(s: KernelScope, dy: tf.TensorInfo, w: Float32Array, info: I
   });
 }
 
-export function inputGradPhases(s: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo, info: Info): tf.TensorInfo {
+function inputGradPhases(s: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo, info: Info): tf.TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight: sh, strideWidth: sw, filterHeight, filterWidth, padInfo } = info;
   const w = s.backend.readSync(filter.dataId) as Float32Array;
   const rows = Math.ceil(inHeight / sh);
@@ -104,16 +105,15 @@ export function inputGradPhases(s: KernelScope, dy: tf.TensorInfo, filter: tf.Te
   return s.run('Slice', { x: dx }, { begin: [0, 0, 0, 0], size: [batchSize, inHeight, inWidth, inChannels] });
 }
 
-function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const attrs = attrsOf<tf.Conv2DBackpropInputAttrs>(args.attrs);
   if (attrs.dataFormat !== 'NHWC') throw new Error(`wasm Conv2DBackpropInput supports only NHWC, got ${attrs.dataFormat}`);
-  const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+  );
   return withScope(args.backend as BackendWasm, (s) => inputGradPhases(s, dy, filter, info));
 }
 
-export const conv2DBackpropInputConfig: tf.KernelConfig = {
-  kernelName: tf.Conv2DBackpropInput,
-  backendName: 'wasm',
-  kernelFunc: conv2DBackpropInput as unknown as tf.KernelFunc,
-};
+/** A whole kernel of our own: it replaces wasm's scalar built-in. */
+export const conv2DBackpropInputKernel: KernelOverride = { kernelName: tf.Conv2DBackpropInput, make: () => conv2DBackpropInput };

@@ -5,9 +5,8 @@
 // data id), so sharing a buffer with a reference count is safe, as the cpu backend does.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { KernelOverride } from './override';
+import { attrsOf, type KernelArgs, type KernelOverride } from './override';
 
-type Args = { inputs: tf.NamedTensorInfoMap | tf.TensorInfo[]; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
 type Heap = Float32Array | Int32Array | Uint8Array;
 
 function share(backend: BackendWasm, x: tf.TensorInfo, shape = x.shape): tf.TensorInfo {
@@ -39,7 +38,7 @@ function copyRows(src: Heap, srcStart: number, srcStride: number, dst: Heap, dst
 
 export const identityOverride: KernelOverride = {
   kernelName: tf.Identity,
-  make: () => (args: Args) => {
+  make: () => (args: KernelArgs) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
     return share(args.backend as BackendWasm, x);
   },
@@ -47,20 +46,20 @@ export const identityOverride: KernelOverride = {
 
 export const castOverride: KernelOverride = {
   kernelName: tf.Cast,
-  make: (builtin) => (args: Args) => {
+  make: (builtin) => (args: KernelArgs) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
-    if ((args.attrs as unknown as tf.CastAttrs).dtype === x.dtype) return share(args.backend as BackendWasm, x);
+    if (attrsOf<tf.CastAttrs>(args.attrs).dtype === x.dtype) return share(args.backend as BackendWasm, x);
     return builtin(args);
   },
 };
 
 export const concatOverride: KernelOverride = {
   kernelName: tf.Concat,
-  make: (builtin) => (args: Args) => {
+  make: (builtin) => (args: KernelArgs) => {
     const inputs = args.inputs as tf.TensorInfo[];
     const backend = args.backend as BackendWasm;
     if (inputs[0].dtype === 'string' || inputs[0].dtype === 'complex64') return builtin(args);
-    const axis = tf.util.parseAxisParam((args.attrs as unknown as tf.ConcatAttrs).axis, inputs[0].shape)[0];
+    const axis = tf.util.parseAxisParam(attrsOf<tf.ConcatAttrs>(args.attrs).axis, inputs[0].shape)[0];
     const parts = inputs.filter((t) => tf.util.sizeFromShape(t.shape) > 0);
     const outShape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), axis);
     if (parts.length === 1) return share(backend, parts[0], outShape);
@@ -82,11 +81,11 @@ export const concatOverride: KernelOverride = {
 
 export const splitVOverride: KernelOverride = {
   kernelName: tf.SplitV,
-  make: (builtin) => (args: Args) => {
+  make: (builtin) => (args: KernelArgs) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
     const backend = args.backend as BackendWasm;
     if (x.dtype === 'string' || x.dtype === 'complex64') return builtin(args);
-    const attrs = args.attrs as unknown as tf.SplitVAttrs;
+    const attrs = attrsOf<tf.SplitVAttrs>(args.attrs);
     const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0];
     const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits, axis);
     const outs = sizes.map((size) => backend.makeOutput(x.shape.map((d, i) => (i === axis ? size : d)), x.dtype));

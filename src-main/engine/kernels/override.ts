@@ -2,12 +2,22 @@
 // cases they do not handle.
 import * as tf from '@tensorflow/tfjs';
 
-type KernelFn = (args: { inputs: tf.NamedTensorInfoMap | tf.TensorInfo[]; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[];
+/** What tfjs passes a kernel: `inputs` is an array for Concat and the like, `backend` the backend. */
+export type KernelArgs = { inputs: tf.NamedTensorInfoMap | tf.TensorInfo[]; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
+type KernelFn = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 
 export interface KernelOverride {
   kernelName: string;
   /** Builds the kernel function; `builtin` is what was registered before (throws if there was none). */
   make(builtin: KernelFn): KernelFn;
+}
+
+/** A kernel's (or gradient's) attributes as the interface tfjs declares for them, e.g. tf.SumAttrs. */
+export function attrsOf<T extends object>(attrs: tf.NamedAttrMap | undefined): T {
+  // tfjs hands a kernel the attribute object its op built, of that op's interface, but types it as
+  // the generic NamedAttrMap, which an interface without an index signature does not convert to;
+  // tfjs's own kernels cast the same way.
+  return attrs as unknown as T;
 }
 
 const installed = new Map<string, tf.KernelConfig>();
@@ -16,7 +26,9 @@ export function installWasmKernel(override: KernelOverride): void {
   const current = tf.getKernel(override.kernelName, 'wasm');
   if (current && installed.get(override.kernelName) === current) return;
   const builtin: KernelFn = current
-    ? (current.kernelFunc as unknown as KernelFn)
+    ? // tf.KernelFunc types `backend` as {} and `inputs` as a map; tfjs calls it with the values
+      // KernelArgs names (the backend object; an array for Concat), so the two are the same function.
+      (current.kernelFunc as unknown as KernelFn)
     : () => {
         throw new Error(`wasm kernel ${override.kernelName} has no built-in fallback`);
       };
@@ -25,6 +37,7 @@ export function installWasmKernel(override: KernelOverride): void {
   const config: tf.KernelConfig = {
     kernelName: override.kernelName,
     backendName: 'wasm',
+    // The same function seen the other way (see `builtin` above).
     kernelFunc: override.make(builtin) as unknown as tf.KernelFunc,
     // The backend runs setup functions when it starts: keep the built-in's, which the fallback needs.
     setupFunc: current?.setupFunc,

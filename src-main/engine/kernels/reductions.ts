@@ -3,9 +3,7 @@
 // summing rows of the [rows, channels] view directly reads it once.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { KernelOverride } from './override';
-
-type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
+import { attrsOf, type KernelOverride } from './override';
 
 /** Number of leading axes reduced, or 0 when `axes` are not exactly 0..k-1 with k < rank. */
 function leadingAxes(axis: number | number[], shape: number[]): number {
@@ -33,8 +31,8 @@ function reduceOverride(kernelName: string, mean: boolean): KernelOverride {
   return {
     kernelName,
     make: (builtin) => (args) => {
-      const { x } = (args as Args).inputs as { x: tf.TensorInfo };
-      const { axis, keepDims } = (args as Args).attrs as unknown as tf.SumAttrs;
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      const { axis, keepDims } = attrsOf<tf.SumAttrs>(args.attrs);
       const k = x.dtype === 'float32' ? leadingAxes(axis, x.shape) : 0;
       if (k === 0) return builtin(args);
       const scale = mean ? 1 / tf.util.sizeFromShape(x.shape.slice(0, k)) : 1;

@@ -5,9 +5,8 @@
 // of a tile stay in cache (2.5-6x on those shapes); it leaves the built-in the cases it does well.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { KernelOverride } from './override';
+import { attrsOf, type KernelArgs, type KernelOverride } from './override';
 
-type Args = { inputs: tf.NamedTensorInfoMap | tf.TensorInfo[]; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
 type Heap = Float32Array | Int32Array | Uint8Array;
 
 const TILE = 32;
@@ -104,11 +103,11 @@ export function planTranspose(inShape: number[], inPerm: number[]): ((src: Heap,
 
 export const transposeOverride: KernelOverride = {
   kernelName: tf.Transpose,
-  make: (builtin) => (args: Args) => {
+  make: (builtin) => (args: KernelArgs) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
     if (x.dtype === 'string' || x.dtype === 'complex64') return builtin(args);
     const backend = args.backend as BackendWasm;
-    const { perm } = args.attrs as unknown as tf.TransposeAttrs;
+    const { perm } = attrsOf<tf.TransposeAttrs>(args.attrs);
     const plan = planTranspose(x.shape, perm);
     if (!plan) return builtin(args);
     const out = backend.makeOutput(perm.map((p) => x.shape[p]), x.dtype);

@@ -6,11 +6,16 @@
 // coarsest scale.
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../../../src-shared/config';
+import { IMAGE_SHAPE } from '../../../src-shared/datasets';
 import type { ModelSummary } from '../../../src-shared/engine-messages';
 import type { MultiExitNet } from './multi-exit';
 import { withLazyConvGradient, withOnePassBatchNorm } from './lean-layers';
+import { mixSeed } from '../../random';
 
 type SymbolicTensor = tf.SymbolicTensor;
+
+/** Tags the exits' FC initialisers' seeds apart from the convolutions' (seed, layer number). */
+const FC_STREAM = 0xfc;
 
 /** Builds layers with stable names and seeded initialisers, and counts parameters and MACs. */
 class LayerFactory {
@@ -35,7 +40,7 @@ class LayerFactory {
       strides: stride,
       padding: 'same',
       useBias: false,
-      kernelInitializer: tf.initializers.heNormal({ seed: this.seed * 7919 + this.counter }),
+      kernelInitializer: tf.initializers.heNormal({ seed: mixSeed(this.seed, this.counter) }),
     });
     withLazyConvGradient(conv, stride);
     const y = conv.apply(x) as SymbolicTensor;
@@ -65,7 +70,7 @@ class LayerFactory {
       units: numClasses,
       // PyTorch's nn.Linear default (U(±1/√fan_in)): the paper's λ values were tuned with it, and
       // the penalty's starting size depends on the initial ‖W_fc‖.
-      kernelInitializer: tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: this.seed * 7919 + 100_000 + exit }),
+      kernelInitializer: tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: mixSeed(this.seed, FC_STREAM, exit) }),
     });
     this.macs += channels * numClasses;
     this.params += channels * numClasses + numClasses;
@@ -105,12 +110,16 @@ export interface MsdnetOptions {
   seed: number;
 }
 
-export function buildMsdnetLayers(cfg: ModelConfig, numClasses: number, seed: number): { model: tf.LayersModel; fcLayers: tf.layers.Layer[]; summary: ModelSummary } {
+export function buildMsdnetLayers(
+  cfg: ModelConfig,
+  numClasses: number,
+  seed: number,
+): { model: tf.LayersModel; fcLayers: tf.layers.Layer[]; summary: ModelSummary } {
   const f = new LayerFactory(seed);
   const gr = cfg.growthFactor;
   const bn = cfg.bottleneckFactor;
   const S = cfg.scales;
-  const input = tf.input({ shape: [32, 32, 3], name: 'image' });
+  const input = tf.input({ shape: [...IMAGE_SHAPE], name: 'image' });
 
   // First layer: one feature map per scale, each from the previous one by a strided convolution.
   let xs: SymbolicTensor[] = [];
@@ -185,7 +194,12 @@ export function buildMsdnet(cfg: ModelConfig, opts: MsdnetOptions): MultiExitNet
 }
 
 /** Wraps a layers model (freshly built or loaded from a checkpoint/export) as a MultiExitNet. */
-export function wrapLayersModel(model: tf.LayersModel, fcLayerNames: string[], opts: Pick<MsdnetOptions, 'mean' | 'std' | 'numClasses'>, summary: ModelSummary): MultiExitNet {
+export function wrapLayersModel(
+  model: tf.LayersModel,
+  fcLayerNames: string[],
+  opts: Pick<MsdnetOptions, 'mean' | 'std' | 'numClasses'>,
+  summary: ModelSummary,
+): MultiExitNet {
   const mean = tf.keep(tf.tensor1d(opts.mean));
   const std = tf.keep(tf.tensor1d(opts.std));
   const fcKernels = fcLayerNames.map((name) => {

@@ -14,7 +14,7 @@ import { ReplicaEventSchema, type ReplicaCommand, type ReplicaEvent } from '../.
 import { accuracyOf, addCounts, type HeldOut, type RobustAccuracy, type RobustCounts } from '../train/monitor';
 import type { ExitSums } from '../train/epoch-stats';
 import type { NetData, ReplicaGroup, ReplicaState, StepPosition } from '../train/replica';
-import { mixSeed } from '../train/seeds';
+import { mixSeed } from '../../random';
 import { abortExchange, createExchange, type ExchangeBuffers } from './all-reduce';
 import { checkReplicaMemory, replicaBytes } from './memory';
 import { batchRanges, shardSizes } from './shards';

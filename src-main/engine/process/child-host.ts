@@ -4,7 +4,7 @@
 // child says it is ready (before it listens, a message could be lost), keeps the tail of its
 // stderr, and when the child dies without a final event, makes one up from how it died: a dead
 // child is never a hang. Out-of-memory is recognised by the one detector (out-of-memory.ts).
-import { fork } from 'node:child_process';
+import { fork, type Serializable } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -122,7 +122,7 @@ export function forkTransport(entry: { file: string; typescript: boolean }, env:
   child.on('exit', (code, signal) => exitListener?.({ code, signal, error: spawnError }));
   return {
     post: (m) => {
-      if (child.connected) child.send(m as never);
+      if (child.connected) child.send(m as Serializable);
     },
     onMessage: (l) => child.on('message', l),
     onExit: (l) => (exitListener = l),

@@ -13,7 +13,9 @@ export function classifyFailure(err: unknown, batchSize?: number): { kind: Failu
   // Refused before the first step: its message already names the memory needed.
   if (err instanceof NotEnoughMemoryError) return { kind: 'out-of-memory', message };
   if (looksOutOfMemory(message)) {
-    const advice = batchSize && batchSize > 1 ? `batch size ${batchSize} does not fit: try ${Math.floor(batchSize / 2)} or a smaller model` : 'try a smaller batch size or model';
+    const advice = batchSize && batchSize > 1
+      ? `batch size ${batchSize} does not fit: try ${Math.floor(batchSize / 2)} or a smaller model`
+      : 'try a smaller batch size or model';
     return { kind: 'out-of-memory', message: `out of memory: ${message} (${advice})` };
   }
   return { kind: 'error', message };

@@ -14,9 +14,16 @@ interface Port {
   onMessage(listener: (message: unknown) => void): void;
 }
 
+/** What the engine uses of process.parentPort, which Electron adds in a utility process. */
+interface ElectronParentPort {
+  postMessage(m: unknown): void;
+  on(e: 'message', l: (e: { data: unknown }) => void): void;
+}
+
 /** Electron's utilityProcess talks through process.parentPort; child_process.fork through process.send. */
 function parentPort(): Port {
-  const electronPort = (process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', l: (e: { data: unknown }) => void): void } }).parentPort;
+  // Node's types do not know parentPort, and this file does not load Electron's (it runs under Node too).
+  const electronPort = 'parentPort' in process ? (process.parentPort as ElectronParentPort | undefined) : undefined;
   if (electronPort) return { send: (m) => electronPort.postMessage(m), onMessage: (l) => electronPort.on('message', (e) => l(e.data)) };
   if (!process.send) throw new Error('the engine must be started by its host (no IPC channel)');
   return { send: (m) => process.send!(m), onMessage: (l) => process.on('message', l) };

@@ -16,7 +16,7 @@ const MAGIC_V1 = 'EXITLAB-CKPT-1\n';
 const MAGIC = 'EXITLAB-CKPT-2\n';
 const DIGEST_BYTES = 32;
 
-export class CheckpointCorruptError extends Error {}
+class CheckpointCorruptError extends Error {}
 
 /** A run folder's checkpoint files: the latest epoch, and the best by held-out robust accuracy. */
 export const CHECKPOINT_FILES = { last: 'last.ckpt', best: 'best.ckpt' } as const;
@@ -167,20 +167,26 @@ export function readResumeCheckpoint<State>(paths: { last: string; best: string 
     if (!fs.existsSync(file)) continue;
     try {
       const checkpoint = readCheckpoint<State>(file);
-      const note = file === paths.last ? null : `resuming from ${path.basename(file)} (epoch ${checkpoint.epoch}) instead of the latest checkpoint: ${problems.join('; ')}`;
+      const note = file === paths.last
+        ? null
+        : `resuming from ${path.basename(file)} (epoch ${checkpoint.epoch}) instead of the latest checkpoint: ${problems.join('; ')}`;
       return { checkpoint, file, note };
     } catch (err) {
       if (!(err instanceof CheckpointCorruptError)) throw err;
       problems.push(err.message);
     }
   }
-  throw new CheckpointCorruptError(problems.length ? `no readable checkpoint to resume from: ${problems.join('; ')}` : `no checkpoint to resume from (${paths.last} is missing)`);
+  throw new CheckpointCorruptError(
+    problems.length ? `no readable checkpoint to resume from: ${problems.join('; ')}` : `no checkpoint to resume from (${paths.last} is missing)`,
+  );
 }
 
 /** Loads checkpoint weights into a model built from the same configuration, checking names and shapes. */
 export function loadWeightsInto(model: tf.LayersModel, weights: CheckpointTensor[]): void {
   const targets = model.weights;
-  if (targets.length !== weights.length) throw new Error(`checkpoint has ${weights.length} weights, the model ${targets.length}: built from another configuration?`);
+  if (targets.length !== weights.length) {
+    throw new Error(`checkpoint has ${weights.length} weights, the model ${targets.length}: built from another configuration?`);
+  }
   targets.forEach((w, i) => {
     const saved = weights[i];
     if (saved.name !== w.originalName || saved.shape.join('x') !== w.shape.join('x')) {

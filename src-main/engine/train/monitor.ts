@@ -1,9 +1,11 @@
 // What the trainer watches each epoch: held-out clean / FGSM / PGD-10 accuracy per exit, and the
 // catastrophic-overfitting probe (FGSM vs PGD accuracy on a fixed training minibatch).
 import * as tf from '@tensorflow/tfjs';
+import { IMAGE_SHAPE, IMAGE_VALUES } from '../../../src-shared/datasets';
 import type { MultiExitNet } from '../model/multi-exit';
 import { fgsm } from '../attacks/fgsm';
 import { pgd } from '../attacks/pgd';
+import { mixSeed } from '../../random';
 
 export interface HeldOut { x: Float32Array; y: Int32Array; count: number }
 
@@ -23,8 +25,8 @@ export async function robustAccuracy(net: MultiExitNet, data: HeldOut, eps: numb
 
 /**
  * The counts behind robustAccuracy. `data` may be a part of a larger set that starts at image
- * `offset` of it: each batch's PGD seed is the run's seed plus the batch's position in the whole
- * set, so parts counted apart (in separate workers) add up to the count of the whole.
+ * `offset` of it: each batch's PGD seed is mixed from the run's seed and the batch's position in the
+ * whole set, so parts counted apart (in separate workers) add up to the count of the whole.
  */
 export async function robustCounts(net: MultiExitNet, data: HeldOut, eps: number, batchSize: number, seed: number, offset = 0): Promise<RobustCounts> {
   const exits = net.exitCount;
@@ -32,13 +34,13 @@ export async function robustCounts(net: MultiExitNet, data: HeldOut, eps: number
   for (let start = 0; start < data.count; start += batchSize) {
     const n = Math.min(batchSize, data.count - start);
     const counts = tf.tidy(() => {
-      const x = tf.tensor4d(data.x.subarray(start * 3072, (start + n) * 3072), [n, 32, 32, 3]);
+      const x = tf.tensor4d(data.x.subarray(start * IMAGE_VALUES, (start + n) * IMAGE_VALUES), [n, ...IMAGE_SHAPE]);
       const y = tf.tensor1d(data.y.subarray(start, start + n), 'int32');
       const target = { kind: 'average' } as const;
       const inputs = [
         x,
         fgsm(net, x, y, { eps, alpha: eps, randomStart: false, target }),
-        pgd(net, x, y, { eps, alpha: 2 / 255, steps: 10, restarts: 1, target, seed: seed + offset + start }),
+        pgd(net, x, y, { eps, alpha: 2 / 255, steps: 10, restarts: 1, target, seed: mixSeed(seed, offset + start) }),
       ];
       return tf.stack(inputs.map((input) => tf.stack(net.forward(input, false).map((l) => tf.sum(tf.cast(tf.equal(tf.argMax(l, 1), y), 'float32'))))));
     });
@@ -80,14 +82,18 @@ export const COLLAPSE_DROP = 0.2;
  * Catastrophic overfitting, as Wong et al. detect it for early stopping, made per exit: PGD accuracy
  * on a training minibatch falls by ≥ COLLAPSE_DROP from its best while FGSM accuracy does not fall.
  */
-export function detectOverfitting(state: OverfitState, probe: { fgsm: number[]; pgd: number[] }): { detected: boolean; exits: number[]; reason: string; next: OverfitState } {
+export function detectOverfitting(
+  state: OverfitState,
+  probe: { fgsm: number[]; pgd: number[] },
+): { detected: boolean; exits: number[]; reason: string; next: OverfitState } {
   const exits: number[] = [];
   const next: OverfitState = { bestPgd: state.bestPgd.slice(), fgsmAtBest: state.fgsmAtBest.slice() };
   const reasons: string[] = [];
   probe.pgd.forEach((p, e) => {
     if (state.bestPgd[e] - p >= COLLAPSE_DROP && probe.fgsm[e] >= state.fgsmAtBest[e]) {
       exits.push(e);
-      reasons.push(`exit ${e + 1}: PGD ${(100 * state.bestPgd[e]).toFixed(1)}% → ${(100 * p).toFixed(1)}% while FGSM ${(100 * state.fgsmAtBest[e]).toFixed(1)}% → ${(100 * probe.fgsm[e]).toFixed(1)}%`);
+      reasons.push(`exit ${e + 1}: PGD ${(100 * state.bestPgd[e]).toFixed(1)}% → ${(100 * p).toFixed(1)}% while FGSM ` +
+        `${(100 * state.fgsmAtBest[e]).toFixed(1)}% → ${(100 * probe.fgsm[e]).toFixed(1)}%`);
     }
     if (p > next.bestPgd[e]) {
       next.bestPgd[e] = p;

@@ -3,7 +3,7 @@
 // when a run has one worker; with N workers each worker thread drives its own (engine/parallel).
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../../../src-shared/config';
-import type { DatasetManifest } from '../../../src-shared/datasets';
+import { IMAGE_SHAPE, type DatasetManifest } from '../../../src-shared/datasets';
 import { buildMsdnet } from '../model/msdnet';
 import type { MultiExitNet } from '../model/multi-exit';
 import { createMethod } from './methods';
@@ -12,7 +12,7 @@ import { SgdMomentum } from './optimizer';
 import { trainStep, type WeightUpdate } from './step';
 import { accumulate, emptySums, type ExitSums } from './epoch-stats';
 import { robustAccuracy, robustCounts, type HeldOut, type RobustAccuracy, type RobustCounts } from './monitor';
-import { mixSeed } from './seeds';
+import { mixSeed } from '../../random';
 import { loadWeightsInto, modelWeightTensors, snapshot, type CheckpointTensor } from './checkpoint';
 
 /** What a network is built from besides the run's configuration (the data set's classes and statistics). */
@@ -71,10 +71,13 @@ export class Replica {
    * exchange wraps it). Metrics are added into `into` (fresh sums by default). `checkLoss` sees
    * each replay's loss before its metrics count and may throw.
    */
-  async step(input: StepInput, options: { update?: WeightUpdate; into?: { adv: ExitSums; clean: ExitSums }; checkLoss?: (replay: number, loss: number) => void } = {}): Promise<StepResult> {
+  async step(
+    input: StepInput,
+    options: { update?: WeightUpdate; into?: { adv: ExitSums; clean: ExitSums }; checkLoss?: (replay: number, loss: number) => void } = {},
+  ): Promise<StepResult> {
     const { update = this.optimizer, checkLoss = () => {} } = options;
     const n = input.y.length;
-    const x = tf.tensor4d(input.x, [n, 32, 32, 3]);
+    const x = tf.tensor4d(input.x, [n, ...IMAGE_SHAPE]);
     const y = tf.tensor1d(input.y, 'int32');
     const adv = options.into?.adv ?? emptySums(this.net.exitCount);
     const losses: number[] = [];
@@ -152,7 +155,12 @@ export interface ReplicaGroup {
    * One minibatch; its metrics are added into `sums`; returns the last replay's loss. `checkLoss`
    * sees each replay's loss (of the whole minibatch) and may throw.
    */
-  step(batch: { x: Float32Array; y: Int32Array }, at: StepPosition, sums: { adv: ExitSums; clean: ExitSums }, checkLoss: (replay: number, loss: number) => void): Promise<number>;
+  step(
+    batch: { x: Float32Array; y: Int32Array },
+    at: StepPosition,
+    sums: { adv: ExitSums; clean: ExitSums },
+    checkLoss: (replay: number, loss: number) => void,
+  ): Promise<number>;
   robustAccuracy(set: HeldOut, eps: number, batchSize: number, seed: number): Promise<RobustAccuracy>;
   fcNorms(): Promise<number[]>;
   state(): Promise<ReplicaState>;
@@ -173,8 +181,15 @@ export class LocalGroup implements ReplicaGroup {
     return this.replica.net.summary;
   }
 
-  async step(batch: { x: Float32Array; y: Int32Array }, at: StepPosition, sums: { adv: ExitSums; clean: ExitSums }, checkLoss: (replay: number, loss: number) => void): Promise<number> {
-    const r = await this.replica.step({ ...batch, lambda: at.lambda, lrs: at.lrs, clean: at.clean, seed: mixSeed(this.seed, at.epoch, at.batch) }, { into: sums, checkLoss });
+  async step(
+    batch: { x: Float32Array; y: Int32Array },
+    at: StepPosition,
+    sums: { adv: ExitSums; clean: ExitSums },
+    checkLoss: (replay: number, loss: number) => void,
+  ): Promise<number> {
+    const r = await this.replica.step({ ...batch, lambda: at.lambda, lrs: at.lrs, clean: at.clean, seed: mixSeed(this.seed, at.epoch, at.batch) }, {
+      into: sums, checkLoss,
+    });
     return r.losses[r.losses.length - 1];
   }
 

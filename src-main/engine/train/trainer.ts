@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import type { EngineEvent } from '../../../src-shared/engine-messages';
 import type { EpochMetrics } from '../../../src-shared/metrics';
-import type { DatasetManifest } from '../../../src-shared/datasets';
+import { IMAGE_VALUES, type DatasetManifest } from '../../../src-shared/datasets';
 import type { BackendName, TrainConfig } from '../../../src-shared/config';
 import type { Split } from '../../datasets/types';
 import { BatchPipeline } from '../../datasets/pipeline';
@@ -14,7 +14,7 @@ import { THREADED_BACKENDS } from '../parallel/shards';
 import { createMethod } from './methods';
 import { resolveTrainConfig } from './resolve-config';
 import { lambdaAt, learningRate } from './schedules';
-import { mixSeed } from './seeds';
+import { mixSeed } from '../../random';
 import { emptyEpochSums, rates, type EpochSums } from './epoch-stats';
 import { detectOverfitting, initialOverfitState, type HeldOut, type OverfitState } from './monitor';
 import { CHECKPOINT_FILES, copyCheckpoint, readResumeCheckpoint, writeCheckpoint } from './checkpoint';
@@ -50,7 +50,7 @@ export class NanLossError extends Error {}
 
 function heldOut(split: Split, count: number): HeldOut {
   const n = Math.min(count, split.count);
-  const x = new Float32Array(n * 3072);
+  const x = new Float32Array(n * IMAGE_VALUES);
   for (let i = 0; i < x.length; i++) x[i] = split.images[i] / 255;
   return { x, y: Int32Array.from(split.labels.subarray(0, n)), count: n };
 }
@@ -83,7 +83,10 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
   const workers = threadedBackend ? config.workers ?? 1 : 1;
   if (!threadedBackend && (config.workers ?? 1) > 1) {
     // Most such runs never asked for workers (the default is one per core): say it, do not warn.
-    emit({ type: 'log', level: 'info', message: `training in one replica on ${opts.backend.backend}: the run's ${config.workers} data-parallel workers are for the wasm and cpu backends` });
+    emit({
+      type: 'log', level: 'info',
+      message: `training in one replica on ${opts.backend.backend}: the run's ${config.workers} data-parallel workers are for the wasm and cpu backends`,
+    });
   }
   const netData = netDataOf(data.manifest);
   // Every worker runs the backend this engine selected, whatever `auto` would find in a thread.
@@ -103,21 +106,33 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
       await group.load(ckpt);
       const before = ckpt.state.workers ?? 1;
       if (before !== workers) {
-        emit({ type: 'log', level: 'info', message: `resuming with ${workers} worker(s) instead of ${before}: each minibatch is split into different shards, so batch-norm statistics (per shard) and the crafted examples' random draws differ from an uninterrupted run from here on` });
+        emit({
+          type: 'log', level: 'info',
+          message: `resuming with ${workers} worker(s) instead of ${before}: each minibatch is split into different shards, so batch-norm statistics (per ` +
+            `shard) and the crafted examples' random draws differ from an uninterrupted run from here on`,
+        });
       }
       state = { ...ckpt.state, workers };
       startEpoch = ckpt.epoch + 1;
       skipBatches = ckpt.batchesDone;
     }
 
-    const pipeline = new BatchPipeline(train, { batchSize: config.batchSize, shuffle: true, augment: config.augment, flip: data.manifest.flipAugment, seed: config.seed, dropLast: true });
+    const pipeline = new BatchPipeline(train, {
+      batchSize: config.batchSize, shuffle: true, augment: config.augment, flip: data.manifest.flipAugment, seed: config.seed, dropLast: true,
+    });
     const batches = Math.min(pipeline.batchesPerEpoch, config.maxBatchesPerEpoch ?? Infinity);
     const totalSteps = batches * config.epochs;
     const valSet = heldOut(data.test, config.evalSamples);
     const probeSet = heldOut(train, PROBE_SIZE);
 
     emit({ type: 'started', runId: opts.runId, backend: opts.backend, model: group.summary, startEpoch });
-    if (workers > 1) emit({ type: 'log', level: 'info', message: `data-parallel training on ${workers} worker threads, ${Math.floor(config.batchSize / workers)}–${Math.ceil(config.batchSize / workers)} images each per batch` });
+    if (workers > 1) {
+      emit({
+        type: 'log', level: 'info',
+        message: `data-parallel training on ${workers} worker threads, ` +
+          `${Math.floor(config.batchSize / workers)}–${Math.ceil(config.batchSize / workers)} images each per batch`,
+      });
+    }
 
     const save = async (file: string, epoch: number, batchesDone: number) => {
       writeCheckpoint(file, { epoch, batchesDone, state, ...(await group.state()) });
@@ -148,7 +163,7 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
         // One SGD step per replay (Free-m replays a minibatch m times, the learning rate advancing 1/m of a step each).
         const lrs = Array.from({ length: replays }, (_, r) => learningRate(config.lr, step + r / replays, totalSteps));
         const at = { epoch, batch: b, lambda: lambdaNow, lrs, clean: b % CLEAN_EVERY === 0 };
-        const loss = await group.step({ x: batch.x.subarray(0, batch.size * 3072), y: batch.y.subarray(0, batch.size) }, at, sums, (_r, value) => {
+        const loss = await group.step({ x: batch.x.subarray(0, batch.size * IMAGE_VALUES), y: batch.y.subarray(0, batch.size) }, at, sums, (_r, value) => {
           if (!Number.isFinite(value)) throw new NanLossError(`loss became ${value} at epoch ${epoch}, batch ${b + 1} (learning rate ${lr})`);
         });
         const seconds = (performance.now() - t0) / 1000;
@@ -158,7 +173,10 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
         b++;
         if (performance.now() - lastProgress > 250 || b === batches) {
           lastProgress = performance.now();
-          emit({ type: 'progress', epoch, epochs: config.epochs, batch: b, batches, phase: 'train', loss, imagesPerSecond: sums.images / Math.max(sums.seconds, 1e-9) });
+          emit({
+            type: 'progress', epoch, epochs: config.epochs, batch: b, batches, phase: 'train', loss,
+            imagesPerSecond: sums.images / Math.max(sums.seconds, 1e-9),
+          });
         }
       }
       skipBatches = 0;

@@ -1,7 +1,9 @@
 // The New run form: its state, the TrainConfig it stands for, and inline validation with the same
 // schema and cross-field checks the main process applies (so a problem shows next to its field
 // before anything is sent).
-import { TrainConfigSchema, trainConfigProblem, type BackendName, type Method, type ModelConfig, type TrainConfig, type TrainConfigInput } from '../../../src-shared/config';
+import {
+  TrainConfigSchema, trainConfigProblem, type BackendName, type Method, type ModelConfig, type TrainConfig, type TrainConfigInput,
+} from '../../../src-shared/config';
 import { PRESETS, type PresetId } from '../../../src-shared/presets';
 import { lambdaPreset, paperPresetFor, type LambdaPresetId } from './lambda';
 
@@ -11,7 +13,9 @@ export interface RunForm {
   dataset: string;
   method: Method;
   backend: BackendName;
-  model: { blocks: number; step: number; base: number; channels: number; growthRate: number; scales: number; classifierChannels: number; exits: 'all' | 'last' };
+  model: {
+    blocks: number; step: number; base: number; channels: number; growthRate: number; scales: number; classifierChannels: number; exits: 'all' | 'last';
+  };
   epochs: number;
   batchSize: number;
   eps: number;
@@ -45,7 +49,8 @@ export interface RunForm {
 const DEFAULTS: TrainConfig = TrainConfigSchema.parse({});
 
 const formModel = (m: ModelConfig): RunForm['model'] => ({
-  blocks: m.blocks, step: m.step, base: m.base, channels: m.channels, growthRate: m.growthRate, scales: m.scales, classifierChannels: m.classifierChannels, exits: m.exits,
+  blocks: m.blocks, step: m.step, base: m.base, channels: m.channels, growthRate: m.growthRate, scales: m.scales, classifierChannels: m.classifierChannels,
+  exits: m.exits,
 });
 
 export const REFERENCE_MODEL: RunForm['model'] = formModel(DEFAULTS.model);
@@ -91,7 +96,9 @@ export function defaultForm(dataset = DEFAULTS.dataset): RunForm {
 /** The form with a run preset's fields (src-shared/presets.ts) on the reference model; the rest kept. */
 export function applyPreset(form: RunForm, id: PresetId): RunForm {
   const c = PRESETS[id].config;
-  const lr = c.lr?.kind === 'piecewise' ? { lrKind: 'piecewise' as const, lrMax: c.lr.max, milestones: (c.lr.milestones ?? []).join(', '), lrFactor: c.lr.factor ?? form.lrFactor } : {};
+  const lr = c.lr?.kind === 'piecewise'
+    ? { lrKind: 'piecewise' as const, lrMax: c.lr.max, milestones: (c.lr.milestones ?? []).join(', '), lrFactor: c.lr.factor ?? form.lrFactor }
+    : {};
   return {
     ...form,
     ...lr,
@@ -123,7 +130,7 @@ const optional = (v: number | null | undefined) => (v === null || v === undefine
 /** An empty required number field becomes NaN, so that the schema names it instead of filling a default. */
 const required = (v: number | null | undefined) => (v === null || v === undefined ? Number.NaN : v);
 
-export function toConfigInput(form: RunForm): TrainConfigInput {
+function toConfigInput(form: RunForm): TrainConfigInput {
   const m = form.model;
   const milestones = form.milestones.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
   return {
@@ -144,7 +151,9 @@ export function toConfigInput(form: RunForm): TrainConfigInput {
     earlyStop: form.earlyStop,
     lambda: form.lambda.map(required),
     lambdaWarmupEpochs: optional(form.lambdaWarmupEpochs) ?? 0,
-    lr: form.lrKind === 'cyclic' ? { kind: 'cyclic', max: required(form.lrMax) } : { kind: 'piecewise', max: required(form.lrMax), milestones, factor: required(form.lrFactor) },
+    lr: form.lrKind === 'cyclic' ? { kind: 'cyclic', max: required(form.lrMax) } : {
+      kind: 'piecewise', max: required(form.lrMax), milestones, factor: required(form.lrFactor),
+    },
     momentum: required(form.momentum),
     weightDecay: required(form.weightDecay),
     augment: form.augment,

@@ -37,14 +37,25 @@ export interface EvaluationRow {
 
 const NORMALISATION = { mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26] };
 
-async function timeAttacks(net: MultiExitNet, images: ImageSet, attacks: EvalAttack[], target: ExitTarget, network: EvaluationRow['network'], log: (s: string) => void): Promise<EvaluationRow[]> {
+async function timeAttacks(
+  net: MultiExitNet,
+  images: ImageSet,
+  attacks: EvalAttack[],
+  target: ExitTarget,
+  network: EvaluationRow['network'],
+  log: (s: string) => void,
+): Promise<EvaluationRow[]> {
   const outcome = await evaluateRobustness(net, images, { ...images, count: 0 }, {
     eps: 8 / 255, attacks, target, settings: DEFAULT_SETTINGS,
     budgets: [], costs: net.summary.perExit.map((e) => e.macs), batchSize: images.count, seed: 1,
   });
   return outcome.attacks.map((a) => {
-    const row = { network, attack: a.label, samples: images.count, seconds: a.seconds, imagesPerSecond: images.count / a.seconds, lastExitAccuracy: a.perExit[a.perExit.length - 1] };
-    log(`evaluation (${network}) ${row.attack}: ${row.seconds.toFixed(1)} s for ${row.samples} images, ${row.imagesPerSecond.toFixed(2)} img/s (last exit ${(100 * row.lastExitAccuracy).toFixed(0)}%)`);
+    const row = {
+      network, attack: a.label, samples: images.count, seconds: a.seconds, imagesPerSecond: images.count / a.seconds,
+      lastExitAccuracy: a.perExit[a.perExit.length - 1],
+    };
+    log(`evaluation (${network}) ${row.attack}: ${row.seconds.toFixed(1)} s for ${row.samples} images, ${row.imagesPerSecond.toFixed(2)} img/s (last exit ` +
+      `${(100 * row.lastExitAccuracy).toFixed(0)}%)`);
     return row;
   });
 }
@@ -94,7 +105,11 @@ function firstImages(split: Split, count: number): ImageSet {
  * 0.05: short enough for the bench, long enough that attacks succeed), then clean and AutoAttack on
  * the last exit of `samples` test images.
  */
-export async function benchTrainedEvaluation(samples: number, trainSteps: number, log: (s: string) => void): Promise<{ data: string; trainSteps: number; trainSeconds: number; rows: EvaluationRow[] }> {
+export async function benchTrainedEvaluation(
+  samples: number,
+  trainSteps: number,
+  log: (s: string) => void,
+): Promise<{ data: string; trainSteps: number; trainSeconds: number; rows: EvaluationRow[] }> {
   const data = benchData();
   const cfg = TrainConfigSchema.parse({ method: 'fgsm-me', model: ModelConfigSchema.parse({ blocks: 3 }) });
   const net = buildMsdnet(cfg.model, { numClasses: 10, ...NORMALISATION, seed: 1 });

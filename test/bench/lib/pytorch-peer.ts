@@ -29,7 +29,9 @@ function run(python: string, args: string[], timeoutMs: number): Promise<{ code:
 }
 
 /** Times the step at each thread count; `expectMacs` is ExitLab's count for the same network. */
-export async function runPytorchPeer(opts: { threads: number[]; steps: number; batch: number; expectMacs: number; timeoutMs?: number; python?: string }): Promise<PeerResult> {
+export async function runPytorchPeer(
+  opts: { threads: number[]; steps: number; batch: number; expectMacs: number; timeoutMs?: number; python?: string },
+): Promise<PeerResult> {
   const python = opts.python ?? PEER_PYTHON;
   if (!fs.existsSync(python)) return { available: false, reason: `${python} not found` };
   const probe = await run(python, ['-c', 'import torch'], 60_000);
@@ -39,5 +41,8 @@ export async function runPytorchPeer(opts: { threads: number[]; steps: number; b
   const r = await run(python, args, opts.timeoutMs ?? 30 * 60_000);
   if (r.code !== 0) return { available: false, reason: `reference script failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` };
   const out = JSON.parse(r.stdout) as { torch: string; macsPerImage: number; batchSize: number; results: PeerRow[] };
-  return { available: true, torch: out.torch, macsPerImage: out.macsPerImage, macsMatch: out.macsPerImage === opts.expectMacs, batchSize: out.batchSize, results: out.results };
+  return {
+    available: true, torch: out.torch, macsPerImage: out.macsPerImage, macsMatch: out.macsPerImage === opts.expectMacs, batchSize: out.batchSize,
+    results: out.results,
+  };
 }

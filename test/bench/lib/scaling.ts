@@ -42,7 +42,13 @@ async function rigFor(method: Method, batch: number, workers: number, backend: z
   return startParallelStepRig({ method, batchSize: batch, backend }, workers);
 }
 
-export async function benchScaling(opts: { method: Method; batch: number; steps: number; maxWorkers: number; pytorch: boolean; python: string; expectMacs: number; backend: z.infer<typeof BackendSchema> }, log: (s: string) => void): Promise<ScalingReport> {
+export async function benchScaling(
+  opts: {
+    method: Method; batch: number; steps: number; maxWorkers: number; pytorch: boolean; python: string; expectMacs: number;
+    backend: z.infer<typeof BackendSchema>;
+  },
+  log: (s: string) => void,
+): Promise<ScalingReport> {
   const counts = Array.from({ length: opts.maxWorkers }, (_, i) => i + 1);
   const measured: Array<{ workers: number; imagesPerSecond: number | null; unavailable?: string }> = [];
   for (const workers of counts) {
@@ -70,7 +76,8 @@ export async function benchScaling(opts: { method: Method; batch: number; steps:
     log(`PyTorch peer at ${counts.join(', ')} thread(s)…`);
     pytorch = await runPytorchPeer({ threads: counts, steps: opts.steps, batch: opts.batch, expectMacs: opts.expectMacs, python: opts.python });
     if (!pytorch.available) log(`PyTorch peer skipped: ${pytorch.reason}`);
-    else log(`PyTorch ${pytorch.torch}: ${pytorch.macsPerImage.toLocaleString('en')} MACs per image, ${pytorch.macsMatch ? 'equal to' : 'DIFFERENT FROM'} ExitLab's ${opts.expectMacs.toLocaleString('en')}`);
+    else log(`PyTorch ${pytorch.torch}: ${pytorch.macsPerImage.toLocaleString('en')} MACs per image, ` +
+      `${pytorch.macsMatch ? 'equal to' : 'DIFFERENT FROM'} ExitLab's ${opts.expectMacs.toLocaleString('en')}`);
   }
   const base = measured[0]?.imagesPerSecond ?? null;
   const rows = measured.map(({ workers, imagesPerSecond, unavailable }): ScalingRow => {
@@ -90,9 +97,15 @@ export async function benchScaling(opts: { method: Method; batch: number; steps:
 const cell = (v: number | null, digits: number, suffix = '') => (v === null ? '—' : v.toFixed(digits) + suffix);
 
 export function formatScaling(r: ScalingReport): string {
-  const lines = [`${r.method} at batch ${r.batchSize}: workers (ExitLab) = threads (PyTorch)`, 'N   ExitLab img/s   efficiency   PyTorch img/s   ExitLab/PyTorch'];
+  const lines = [
+    `${r.method} at batch ${r.batchSize}: workers (ExitLab) = threads (PyTorch)`, 'N   ExitLab img/s   efficiency   PyTorch img/s   ExitLab/PyTorch',
+  ];
   for (const row of r.rows) {
-    lines.push(`${String(row.workers).padEnd(3)} ${(row.unavailable ? 'not run' : cell(row.imagesPerSecond, 1)).padStart(13)}   ${cell(row.efficiency === null ? null : 100 * row.efficiency, 0, '%').padStart(10)}   ${cell(row.pytorchImagesPerSecond, 1).padStart(13)}   ${cell(row.ratioToPytorch, 2, '×').padStart(15)}`);
+    lines.push(
+      `${String(row.workers).padEnd(3)} ${(row.unavailable ? 'not run' : cell(row.imagesPerSecond, 1)).padStart(13)}   ` +
+        `${cell(row.efficiency === null ? null : 100 * row.efficiency, 0, '%').padStart(10)}   ${cell(row.pytorchImagesPerSecond, 1).padStart(13)}   ` +
+          `${cell(row.ratioToPytorch, 2, '×').padStart(15)}`,
+    );
   }
   return lines.join('\n');
 }

@@ -90,7 +90,8 @@ export async function runSoak(minutes: number, backend: BackendReport, log: (s: 
     lastSample = performance.now();
     const s = sample(phase, t0);
     samples.push(s);
-    log(`soak ${phase} ${s.minutes.toFixed(1)} min: ${s.tensors} tensors, ${(s.tensorBytes / 2 ** 20).toFixed(1)} MiB in tensors, RSS ${(s.rssBytes / 2 ** 20).toFixed(0)} MiB`);
+    log(`soak ${phase} ${s.minutes.toFixed(1)} min: ${s.tensors} tensors, ${(s.tensorBytes / 2 ** 20).toFixed(1)} MiB in tensors, RSS ` +
+      `${(s.rssBytes / 2 ** 20).toFixed(0)} MiB`);
   };
   try {
     const config = TrainConfigSchema.parse({ ...TINY, backend: backend.backend });
@@ -109,13 +110,17 @@ export async function runSoak(minutes: number, backend: BackendReport, log: (s: 
     const net = buildNet(config, data.manifest);
     try {
       const n = 16;
-      const images = { x: Float32Array.from(data.test.images.subarray(0, n * 3072), (v) => v / 255), y: Int32Array.from(data.test.labels.subarray(0, n)), count: n, shape: [32, 32, 3] as [number, number, number] };
+      const images = {
+        x: Float32Array.from(data.test.images.subarray(0, n * 3072), (v) => v / 255), y: Int32Array.from(data.test.labels.subarray(0, n)), count: n,
+        shape: [32, 32, 3] as [number, number, number],
+      };
       const settings = { ...DEFAULT_SETTINGS, aa: { ...DEFAULT_SETTINGS.aa, steps: 10, squareQueries: 100 } };
       const evalUntil = t0 + minutes * 60_000;
       lastSample = -Infinity;
       while (performance.now() < evalUntil) {
         await evaluateRobustness(net, images, { ...images, count: 0 }, {
-          eps: 8 / 255, attacks: ['pgd20', 'aa'], target: { kind: 'average' }, settings, budgets: [], costs: net.summary.perExit.map((e) => e.macs), batchSize: n, seed: 1,
+          eps: 8 / 255, attacks: ['pgd20', 'aa'], target: { kind: 'average' }, settings, budgets: [], costs: net.summary.perExit.map((e) => e.macs),
+          batchSize: n, seed: 1,
         });
         take('eval');
       }
@@ -129,7 +134,8 @@ export async function runSoak(minutes: number, backend: BackendReport, log: (s: 
   // Flat: not one tensor more per minute, and under 1 MiB/min of RSS (the allocator's noise).
   const flat = Object.values(slopes).every((s) => s !== null && Math.abs(s.tensorsPerMinute) < 0.5 && s.rssMiBPerMinute < 1);
   for (const [phase, s] of Object.entries(slopes)) {
-    log(s ? `soak ${phase} slope after warm-up: ${s.tensorsPerMinute.toFixed(2)} tensors/min, ${s.tensorMiBPerMinute.toFixed(3)} MiB/min in tensors, RSS ${s.rssMiBPerMinute.toFixed(2)} MiB/min`
+    log(s ? `soak ${phase} slope after warm-up: ${s.tensorsPerMinute.toFixed(2)} tensors/min, ${s.tensorMiBPerMinute.toFixed(3)} MiB/min in tensors, RSS ` +
+      `${s.rssMiBPerMinute.toFixed(2)} MiB/min`
       : `soak ${phase}: too few samples for a slope (run longer)`);
   }
   log(`soak: memory ${flat ? 'flat' : 'NOT flat'} over ${minutes} min`);

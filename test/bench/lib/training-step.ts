@@ -11,7 +11,7 @@ import { paperLambda } from '../../../src-shared/presets';
 import { SgdMomentum } from '../../../src-main/engine/train/optimizer';
 
 /** `standard`, `fgsm-me`, … (the engine's methods with the configuration's default parameters), or `pgd-<k>` for PGD-AT with k steps. */
-export function methodByName(name: string): TrainingMethod {
+function methodByName(name: string): TrainingMethod {
   const pgdMatch = /^pgd-(\d+)$/.exec(name);
   if (pgdMatch) return createMethod(TrainConfigSchema.parse({ method: 'pgd-at', pgdSteps: Number(pgdMatch[1]) }));
   if (!(METHODS as readonly string[]).includes(name)) throw new Error(`unknown training method ${name} (${METHODS.join(', ')}, pgd-<k>)`);

@@ -69,7 +69,10 @@ describe('APGD checkpoints and step size (Croce & Hein 2020)', () => {
     const { x, y } = tinyBatch(12, 9);
     const eps = 0.05;
     const seen: Float32Array[] = [];
-    const r = await apgd(net, x, y, { eps, norm: 'linf', steps: 50, restarts: 1, loss: 'ce', target: { kind: 'exit', index: 1 }, seed: 1, onIteration: (_k, s) => seen.push(Float32Array.from(s)) });
+    const r = await apgd(net, x, y, {
+      eps, norm: 'linf', steps: 50, restarts: 1, loss: 'ce', target: { kind: 'exit', index: 1 }, seed: 1,
+      onIteration: (_k, s) => seen.push(Float32Array.from(s)),
+    });
     expect(seen).toHaveLength(50);
     const checkpoints = new Set(apgdCheckpoints(50));
     let prev: Float32Array = new Float32Array(12).fill(2 * eps);

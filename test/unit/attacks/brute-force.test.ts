@@ -1,10 +1,10 @@
 // The attacks against exhaustive search on a 4-pixel, 4-class, two-exit network with known weights.
-// For a linear exit the corners of the ε-ball are exact (brute-force.ts): an exact attack can be
+// For a linear exit the corners of the ε-ball are exact (test/helpers/brute-force.ts): an exact attack can be
 // neither weaker nor stronger. For the ReLU exit and the all-heads objective a regular grid is a
 // lower bound on what can be fooled: the attacks must fool at least what the grid fools.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { bruteForce } from '../../../src-main/engine/attacks/brute-force';
+import { bruteForce } from '../../helpers/brute-force';
 import { AA_STANDARD, autoAttack } from '../../../src-main/engine/attacks/autoattack';
 import { apgd } from '../../../src-main/engine/attacks/apgd';
 import { pgd } from '../../../src-main/engine/attacks/pgd';
@@ -28,7 +28,8 @@ describe('attacks against brute force on a tiny net with known weights', () => {
   beforeAll(useCpu);
 
   for (const target of [{ kind: 'exit', index: 0 }, { kind: 'exit', index: 1 }] as SingleTarget[]) {
-    it(`linear exit ${target.kind === 'exit' ? target.index + 1 : ''}: AutoAttack finds exactly the fooling points the corners of the ε-ball give; PGD and CW find none the corners do not`, async () => {
+    it(`linear exit ${target.kind === 'exit' ? target.index + 1 : ''}: AutoAttack finds exactly the fooling points the corners of the ε-ball give; PGD and ` +
+      `CW find none the corners do not`, async () => {
       const net = tinyExitNet('linear');
       const { x, y } = tinyBatch(N, 3);
       const exact = await bruteForce(net, x, y, { eps: EPS, target, pointsPerAxis: 2 });
@@ -79,11 +80,14 @@ describe('attacks against brute force on a tiny net with known weights', () => {
     net.dispose();
   });
 
-  for (const [kind, target] of [['relu', { kind: 'exit', index: 1 }], ['relu', { kind: 'average' }], ['linear', { kind: 'average' }]] as Array<['relu' | 'linear', SingleTarget]>) {
+  for (const [kind, target] of [
+    ['relu', { kind: 'exit', index: 1 }], ['relu', { kind: 'average' }], ['linear', { kind: 'average' }],
+  ] as Array<['relu' | 'linear', SingleTarget]>) {
     // With every exit to fool at once the fooling set need not contain a corner, and AutoAttack's
     // targeted losses push all exits towards the same class: a point the grid fools may be missed.
     // Tolerated there for at most 10% of the grid's points; for one exit, none.
-    it(`${kind} net, target ${target.kind === 'exit' ? `exit ${target.index + 1}` : 'average (every exit wrong)'}: AutoAttack fools (nearly) every point a 9^4 grid fools`, async () => {
+    it(`${kind} net, target ${target.kind === 'exit' ? `exit ${target.index + 1}` : 'average (every exit wrong)'}: AutoAttack fools (nearly) every point a ` +
+      `9^4 grid fools`, async () => {
       const net = tinyExitNet(kind);
       const { x, y } = tinyBatch(N, 5);
       const grid = await bruteForce(net, x, y, { eps: EPS, target, pointsPerAxis: 9 });

@@ -91,7 +91,9 @@ describe('robust accuracy ordering and the ε-ball', () => {
     const { x, y } = tinyBatch(16, 2);
     const eps = 0.1;
     const r = await apgd(net, x, y, { eps, norm: 'l2', steps: 20, restarts: 1, loss: 'dlr', target: { kind: 'exit', index: 0 }, seed: 1 });
-    const [d, lo, hi] = tf.tidy(() => [tf.max(tf.sqrt(tf.sum(tf.square(tf.sub(r.xAdv, x)), [1, 2, 3]))), tf.min(r.xAdv), tf.max(r.xAdv)].map((t) => t.dataSync()[0]));
+    const [d, lo, hi] = tf.tidy(
+      () => [tf.max(tf.sqrt(tf.sum(tf.square(tf.sub(r.xAdv, x)), [1, 2, 3]))), tf.min(r.xAdv), tf.max(r.xAdv)].map((t) => t.dataSync()[0]),
+    );
     expect(d).toBeLessThanOrEqual(eps + 1e-5);
     expect(lo).toBeGreaterThanOrEqual(0);
     expect(hi).toBeLessThanOrEqual(1);

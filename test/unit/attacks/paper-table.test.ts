@@ -6,6 +6,7 @@ import type { RunDetail } from '../../../src-shared/runs';
 import { buildPaperTable, paperTableMarkdown, parseView } from '../../../src-main/engine/eval/paper-table';
 
 function detail(id: string, method: string, epochSeconds: number[]): RunDetail {
+  // A partial RunDetail (and EvaluationReport below): the table reads only these fields.
   return {
     summary: { id, method, dataset: 'synthetic', epochsDone: epochSeconds.length, seconds: epochSeconds.reduce((a, b) => a + b, 0) + 5 },
     epochs: epochSeconds.map((seconds, i) => ({ epoch: i + 1, seconds })),
@@ -14,15 +15,24 @@ function detail(id: string, method: string, epochSeconds: number[]): RunDetail {
 
 const point = (fraction: number, accuracy: number) => ({ fraction, budgetMacs: 1, threshold: 0.5, accuracy, macs: 1, exitShare: [0.5, 0.5] });
 const result = (attack: string, label: string, perExit: number[], early: number) => ({
-  attack, label, eps: attack === 'clean' ? 0 : 8, steps: 0, restarts: 1, samples: 100, settings: {}, perExit, earlyExit: [point(0.5, early)], gains: null, seconds: 1,
+  attack, label, eps: attack === 'clean' ? 0 : 8, steps: 0, restarts: 1, samples: 100, settings: {}, perExit, earlyExit: [point(0.5, early)], gains: null,
+  seconds: 1,
 });
 function report(runId: string, attacks: ReturnType<typeof result>[], warnings: string[] = []): EvaluationReport {
+  // (partial, see above)
   return { runId, samples: 100, eps: 8, attacks, warnings } as unknown as EvaluationReport;
 }
 
 const inputs = [
-  { detail: detail('run-a', 'fgsm-me', [60, 60]), report: report('run-a', [result('aa', 'AutoAttack (standard)', [0.2, 0.3], 0.25), result('clean', 'clean', [0.7, 0.8], 0.75), result('pgd20', 'PGD-20', [0.3, 0.4], 0.35)]) },
-  { detail: detail('run-b', 'trades', [150, 150]), report: report('run-b', [result('clean', 'clean', [0.72, 0.81], 0.76), result('pgd20', 'PGD-20', [0.31, 0.42], 0.37)], ['possible gradient masking at exit 2: …']) },
+  { detail: detail('run-a', 'fgsm-me', [60, 60]), report: report('run-a', [
+    result('aa', 'AutoAttack (standard)', [0.2, 0.3], 0.25), result('clean', 'clean', [0.7, 0.8], 0.75), result('pgd20', 'PGD-20', [0.3, 0.4], 0.35),
+  ]) },
+  {
+    detail: detail('run-b', 'trades', [150, 150]),
+    report: report('run-b', [result('clean', 'clean', [0.72, 0.81], 0.76), result('pgd20', 'PGD-20', [0.31, 0.42], 0.37)], [
+      'possible gradient masking at exit 2: …',
+    ]),
+  },
   { detail: detail('run-c', 'standard', []), report: null },
 ];
 

@@ -12,7 +12,9 @@ import { tinyBatch, tinyExitNet } from '../../helpers/tiny-exit-net';
 import { useCpu } from '../../helpers/tiny-net';
 
 const EPS = 0.06;
-const REDUCED: AttackSettings = { ...DEFAULT_SETTINGS, aa: { ...DEFAULT_SETTINGS.aa, steps: 10, targetClasses: 2, squareQueries: 50, rescaleSquareSchedule: true } };
+const REDUCED: AttackSettings = {
+  ...DEFAULT_SETTINGS, aa: { ...DEFAULT_SETTINGS.aa, steps: 10, targetClasses: 2, squareQueries: 50, rescaleSquareSchedule: true },
+};
 const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 const meanLoss = (net: ReturnType<typeof tinyExitNet>, x: tf.Tensor4D, y: tf.Tensor1D, target: SingleTarget, kind: 'ce' | 'cw') =>
   tf.tidy(() => tf.mean(objectiveLossOf(headLogits(net, x, target), kind, y)).dataSync()[0]);
@@ -97,7 +99,9 @@ describe('attacks by name', () => {
     const net = tinyExitNet('relu');
     const { x, y } = tinyBatch(8, 5);
     const before = tf.memory().numTensors;
-    for (const name of ['mim', 'cw100', 'square'] as const) (await attackNamed(name, { ...REDUCED, restarts: 2 }).run(net, x, y, { eps: EPS, target: { kind: 'max-average' }, seed: 2 })).xAdv.dispose();
+    for (const name of ['mim', 'cw100', 'square'] as const) {
+      (await attackNamed(name, { ...REDUCED, restarts: 2 }).run(net, x, y, { eps: EPS, target: { kind: 'max-average' }, seed: 2 })).xAdv.dispose();
+    }
     pgd(net, x, y, { eps: EPS, alpha: 0.01, steps: 3, restarts: 2, target: { kind: 'max-average' }, momentum: 1, keepFooling: true }).dispose();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, y]);

@@ -73,7 +73,9 @@ describe('data set catalog', () => {
     const before = fs.readFileSync(path.join(datasetDir(home, 'tiny'), 'manifest.json'), 'utf8');
     expect(() => writeDataset(home, draft, { train: tinySplit(2, 2, () => 3), test: tinySplit(1, 2, () => 3) })).toThrow(/'tiny' already exists/);
     expect(fs.readFileSync(path.join(datasetDir(home, 'tiny'), 'manifest.json'), 'utf8')).toBe(before);
-    expect(() => writeDataset(home, { ...draft, id: 'bad' }, { train: tinySplit(3, 3, () => 1), test: tinySplit(1, 2, () => 1) })).toThrow(/label 2 of image 2 is out of range \(0–1\)/);
+    expect(() => writeDataset(home, { ...draft, id: 'bad' }, { train: tinySplit(3, 3, () => 1), test: tinySplit(1, 2, () => 1) })).toThrow(
+      /label 2 of image 2 is out of range \(0–1\)/,
+    );
     expect(fs.existsSync(datasetDir(home, 'bad'))).toBe(false);
   });
 

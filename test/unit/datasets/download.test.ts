@@ -139,7 +139,9 @@ describe('downloadDataset', () => {
     };
     files.set('train_32x32.mat', mat('train_32x32.mat', [0, 1], [10, 2]));
     files.set('test_32x32.mat', mat('test_32x32.mat', [2], [7]));
-    const svhnFiles = ['train_32x32.mat', 'test_32x32.mat'].map((name) => ({ name, url: 'unused', md5: crypto.createHash('md5').update(files.get(name)!).digest('hex') }));
+    const svhnFiles = ['train_32x32.mat', 'test_32x32.mat'].map((name) => ({
+      name, url: 'unused', md5: crypto.createHash('md5').update(files.get(name)!).digest('hex'),
+    }));
     const m = await downloadDataset(home, 'svhn', { mirror: `${base}/ok`, files: { files: svhnFiles } });
     expect(m).toMatchObject({ id: 'svhn', flipAugment: false });
     expect([...openDataset(home, 'svhn').train.labels]).toEqual([0, 2]);

@@ -6,7 +6,7 @@ import * as zlib from 'node:zlib';
 import * as tar from 'tar';
 
 /** Pixel (row, col, channel) of fixture image `i`: distinct per image, row, column and channel. */
-export const px = (i: number, row: number, col: number, ch: number) => (i * 37 + row * 5 + col * 3 + ch * 71) % 256;
+const px = (i: number, row: number, col: number, ch: number) => (i * 37 + row * 5 + col * 3 + ch * 71) % 256;
 
 export interface Expected {
   images: Uint8Array;

@@ -66,7 +66,9 @@ describe('synthetic data set', () => {
       return [0, 1, 2].map((c) => far.reduce((s, f) => s + f.px[c], 0) / 100);
     };
     const centroids = SYNTHETIC_CLASSES.map(() => [0, 0, 0]);
-    for (let i = 0; i < train.count; i++) objectColour(train.images, i).forEach((v, c) => (centroids[train.labels[i]][c] += v / (train.count / SYNTHETIC_CLASSES.length)));
+    for (let i = 0; i < train.count; i++) {
+      objectColour(train.images, i).forEach((v, c) => (centroids[train.labels[i]][c] += v / (train.count / SYNTHETIC_CLASSES.length)));
+    }
     let correct = 0;
     for (let i = 0; i < test.count; i++) {
       const f = objectColour(test.images, i);

@@ -4,6 +4,7 @@ import { fgsm } from '../../../src-main/engine/attacks/fgsm';
 import { pgd } from '../../../src-main/engine/attacks/pgd';
 import { averageLoss, exitLosses, objectiveLoss } from '../../../src-main/engine/attacks/loss';
 import type { ExitTarget } from '../../../src-main/engine/model/multi-exit';
+import { mixSeed } from '../../../src-main/random';
 import { randomBatch, tinyNet, useCpu } from '../../helpers/tiny-net';
 
 const eps = 8 / 255;
@@ -56,7 +57,7 @@ describe('attacks on a multi-exit network', () => {
     const chosenLoss = perSample(chosen);
     const candidates: ExitTarget[] = [0, 1, 2].map((index) => ({ kind: 'exit', index }) as ExitTarget).concat([{ kind: 'average' }]);
     candidates.forEach((target, i) => {
-      const adv = pgd(net, x, y, { ...opts, target, seed: 4 + 1000 * i });
+      const adv = pgd(net, x, y, { ...opts, target, seed: mixSeed(4, i) });
       perSample(adv).forEach((l, s) => expect(chosenLoss[s]).toBeGreaterThanOrEqual(l - 1e-5));
       adv.dispose();
     });

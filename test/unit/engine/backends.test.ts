@@ -10,7 +10,9 @@ function notInstalled(id: string): never {
 }
 
 type Info = { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter: boolean };
-const SWIFTSHADER: Info = { vendor: 'google', architecture: 'swiftshader', device: 'swiftshader-device-subzero-', description: 'SwiftShader driver 5.0.0', isFallbackAdapter: true };
+const SWIFTSHADER: Info = {
+  vendor: 'google', architecture: 'swiftshader', device: 'swiftshader-device-subzero-', description: 'SwiftShader driver 5.0.0', isFallbackAdapter: true,
+};
 const LLVMPIPE: Info = { vendor: 'mesa', architecture: '', device: '', description: 'llvmpipe (LLVM 15.0.6, 256 bits)', isFallbackAdapter: false };
 const HOPPER: Info = { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H200', isFallbackAdapter: false };
 
@@ -22,7 +24,10 @@ function dawnWith(info: Info | null) {
       requestAdapter: async () => {
         if (!info) return null;
         const real = await realAdapter();
-        return { info, isFallbackAdapter: info.isFallbackAdapter, limits: real?.limits ?? {}, features: real?.features ?? new Set(), requestDevice: (d: object) => real!.requestDevice(d) };
+        return {
+          info, isFallbackAdapter: info.isFallbackAdapter, limits: real?.limits ?? {}, features: real?.features ?? new Set(),
+          requestDevice: (d: object) => real!.requestDevice(d),
+        };
       },
     }),
   };
@@ -30,6 +35,7 @@ function dawnWith(info: Info | null) {
 
 async function realAdapter(): Promise<{ limits: Record<string, number>; features: Set<string>; requestDevice(d: object): Promise<unknown> } | null> {
   try {
+    // The webgpu package ships no types for its module object; this is the one call used.
     const dawn = (await import('webgpu')) as unknown as { create(f: string[]): { requestAdapter(o: object): Promise<never> } };
     return await dawn.create([]).requestAdapter({ powerPreference: 'high-performance' });
   } catch {
@@ -66,7 +72,9 @@ describe('selectBackend', () => {
       throw new Error('libtensorflow.so.2: cannot open shared object file\n    at Module._extensions');
     });
     const report = await selectBackend('auto');
-    expect(report.skipped[2]).toEqual({ backend: 'tfjs-node', reason: 'module @tensorflow/tfjs-node failed to load: libtensorflow.so.2: cannot open shared object file' });
+    expect(report.skipped[2]).toEqual({
+      backend: 'tfjs-node', reason: 'module @tensorflow/tfjs-node failed to load: libtensorflow.so.2: cannot open shared object file',
+    });
   });
 
   it('refuses an explicitly chosen backend that is not available', async () => {
@@ -103,7 +111,9 @@ describe('selectBackend', () => {
 
   it('says when Dawn finds no adapter at all', async () => {
     setModuleLoaderForTests(onlyDawn(dawnWith(null)));
-    expect((await selectBackend('auto')).skipped[1]).toEqual({ backend: 'webgpu', reason: 'no WebGPU adapter (needs a GPU driver with Vulkan, Metal or Direct3D 12)' });
+    expect((await selectBackend('auto')).skipped[1]).toEqual({
+      backend: 'webgpu', reason: 'no WebGPU adapter (needs a GPU driver with Vulkan, Metal or Direct3D 12)',
+    });
     await expect(selectBackend('webgpu')).rejects.toThrow('backend webgpu is not available: no WebGPU adapter');
   });
 

@@ -29,13 +29,21 @@ import { randomBatch, tinyNet, TINY_MODEL } from '../../helpers/tiny-net';
 const monitor = vi.hoisted(() => ({ script: null as null | ((call: number) => RobustAccuracy), calls: 0 }));
 vi.mock('../../../src-main/engine/train/monitor', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../../src-main/engine/train/monitor')>();
-  return { ...real, robustAccuracy: async (...args: Parameters<typeof real.robustAccuracy>) => (monitor.script ? monitor.script(monitor.calls++) : real.robustAccuracy(...args)) };
+  return {
+    ...real,
+    robustAccuracy: async (...args: Parameters<typeof real.robustAccuracy>) =>
+      (monitor.script ? monitor.script(monitor.calls++) : real.robustAccuracy(...args)),
+  };
 });
 
 const EPS = 8 / 255;
 const PARAMS = { pgdSteps: 3, tradesBeta: 6, freeReplays: 3 };
-const method = (name: 'pgd-at' | 'fgsm-rs' | 'free' | 'trades' | 'standard', over: Partial<typeof PARAMS> = {}) => createMethod({ method: name, ...PARAMS, ...over });
-const ctxFor = (net: ReturnType<typeof tinyNet>, m: TrainingMethod, seed = 3): StepContext => ({ net, eps: EPS, alpha: m.defaultAlpha(8) / 255, lambda: new Array(net.exitCount).fill(0.05), seed });
+const method = (name: 'pgd-at' | 'fgsm-rs' | 'free' | 'trades' | 'standard', over: Partial<typeof PARAMS> = {}) => createMethod({
+  method: name, ...PARAMS, ...over,
+});
+const ctxFor = (net: ReturnType<typeof tinyNet>, m: TrainingMethod, seed = 3): StepContext => ({
+  net, eps: EPS, alpha: m.defaultAlpha(8) / 255, lambda: new Array(net.exitCount).fill(0.05), seed,
+});
 const plainSgd = (vars: tf.Variable[]) => new SgdMomentum(vars, 0, 0);
 const maxAbs = (t: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(t)).dataSync()[0]);
 
@@ -204,7 +212,10 @@ describe('baseline configuration', () => {
 describe('trainer with the baselines', () => {
   const data = (() => {
     const { train, test } = generateSynthetic({ trainCount: 16, testCount: 8 });
-    const manifest = { classes: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'], mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], flipAugment: true } as unknown as DatasetManifest;
+    // A partial manifest: training reads only the classes, the normalisation and the flip flag.
+    const manifest = {
+      classes: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'], mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], flipAugment: true,
+    } as unknown as DatasetManifest;
     return { manifest, train, test };
   })();
   const acc = (v: number, exits: number) => new Array(exits).fill(v);
@@ -213,9 +224,13 @@ describe('trainer with the baselines', () => {
     monitor.calls = 0;
     const events: EngineEvent[] = [];
     const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'exitlab-baselines-'));
-    const config = TrainConfigSchema.parse({ model: TINY_MODEL, batchSize: 8, trainSamples: 16, evalSamples: 4, maxBatchesPerEpoch: 1, augment: false, backend: 'wasm', seed: 1, ...input });
+    const config = TrainConfigSchema.parse({
+      model: TINY_MODEL, batchSize: 8, trainSamples: 16, evalSamples: 4, maxBatchesPerEpoch: 1, augment: false, backend: 'wasm', seed: 1, ...input,
+    });
     try {
-      await runTraining({ runId: 'r', config, runDir, resume: false, data, emit: (e) => events.push(e), control: new RunControl(), backend: { backend: 'wasm', skipped: [] } });
+      await runTraining({
+        runId: 'r', config, runDir, resume: false, data, emit: (e) => events.push(e), control: new RunControl(), backend: { backend: 'wasm', skipped: [] },
+      });
       return { events, runDir };
     } finally {
       monitor.script = null;
@@ -227,7 +242,9 @@ describe('trainer with the baselines', () => {
     const epoch = Math.floor(call / 2) + 1;
     const pgd = [0.3, 0.4, 0.05, 0.05, 0.05][epoch - 1];
     const fgsm = [0.4, 0.5, 0.9, 0.9, 0.9][epoch - 1];
-    return call % 2 === 0 ? { clean: acc(0.6, exits), fgsm: acc(fgsm, exits), pgd: acc(pgd, exits) } : { clean: acc(0.6, exits), fgsm: acc(fgsm, exits), pgd: acc(pgd + 0.2, exits) };
+    return call % 2 === 0
+      ? { clean: acc(0.6, exits), fgsm: acc(fgsm, exits), pgd: acc(pgd, exits) }
+      : { clean: acc(0.6, exits), fgsm: acc(fgsm, exits), pgd: acc(pgd + 0.2, exits) };
   };
 
   it('fgsm-rs early stopping ends the run at the flagged epoch and keeps the best checkpoint', async () => {

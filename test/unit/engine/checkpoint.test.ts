@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { copyCheckpoint, loadWeightsInto, modelWeightTensors, previousCheckpoint, readCheckpoint, readResumeCheckpoint, snapshot, writeCheckpoint } from '../../../src-main/engine/train/checkpoint';
+import {
+  copyCheckpoint, loadWeightsInto, modelWeightTensors, previousCheckpoint, readCheckpoint, readResumeCheckpoint, snapshot, writeCheckpoint,
+} from '../../../src-main/engine/train/checkpoint';
 import { tinyNet, useCpu } from '../../helpers/tiny-net';
 
 describe('checkpoints', () => {
@@ -14,7 +16,10 @@ describe('checkpoints', () => {
     const file = path.join(dir, 'last.ckpt');
     const a = tinyNet(1);
     const velocity = [tf.tensor([1.5, -2.25, 3e-8])];
-    writeCheckpoint(file, { epoch: 3, batchesDone: 7, state: { note: 'x' }, weights: await snapshot(modelWeightTensors(a.layersModel)), optimizer: await snapshot([{ name: 'v0', tensor: velocity[0] }]) });
+    writeCheckpoint(file, {
+      epoch: 3, batchesDone: 7, state: { note: 'x' }, weights: await snapshot(modelWeightTensors(a.layersModel)),
+      optimizer: await snapshot([{ name: 'v0', tensor: velocity[0] }]),
+    });
     expect(fs.readdirSync(dir)).toEqual(['last.ckpt']);
 
     const ckpt = readCheckpoint<{ note: string }>(file);

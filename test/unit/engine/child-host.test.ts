@@ -15,7 +15,8 @@ type Event = z.infer<typeof Event>;
 function host(mode: string) {
   const events: Event[] = [];
   const invalid: string[] = [];
-  const child = hostChild<{ value: number }, Event>(forkTransport({ file: path.join(__dirname, '../../helpers/child-host-fixture.cjs'), typescript: false }, { ...process.env, FIXTURE_MODE: mode }), {
+  const fixture = { file: path.join(__dirname, '../../helpers/child-host-fixture.cjs'), typescript: false };
+  const child = hostChild<{ value: number }, Event>(forkTransport(fixture, { ...process.env, FIXTURE_MODE: mode }), {
     events: Event,
     isReady: (e) => e.type === 'ready',
     isFinal: (e) => e.type === 'final',
@@ -37,7 +38,9 @@ describe('child host', () => {
 
   it('turns a death without a final event into one, recognising out-of-memory on stderr', async () => {
     const { child } = host('oom');
-    expect(await child.done).toEqual({ type: 'died', how: 'exit code 134', oom: true, line: 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory' });
+    expect(await child.done).toEqual({
+      type: 'died', how: 'exit code 134', oom: true, line: 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory',
+    });
   });
 
   it('a killed child ends the same way, naming the signal', async () => {

@@ -29,7 +29,10 @@ describe('MSDNet', () => {
   });
 
   it('counts the MACs of a hand-checkable single-scale network', () => {
-    const cfg = ModelConfigSchema.parse({ blocks: 1, base: 1, channels: 2, growthRate: 2, scales: 1, growthFactor: [1], bottleneckFactor: [1], bottleneck: false, classifierChannels: 4, exits: 'last' });
+    const cfg = ModelConfigSchema.parse({
+      blocks: 1, base: 1, channels: 2, growthRate: 2, scales: 1, growthFactor: [1], bottleneckFactor: [1], bottleneck: false, classifierChannels: 4,
+      exits: 'last',
+    });
     const { summary, model } = buildMsdnetLayers(cfg, 3, 0);
     const first = 32 * 32 * 9 * 3 * 2; // 3 → 2 channels, 3x3
     const layer = 32 * 32 * 9 * 2 * 2; // 2 → growth 2

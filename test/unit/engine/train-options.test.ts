@@ -62,7 +62,9 @@ describe('exitlab train options', () => {
     expect(bad(['--epochs', 'two'])).toMatch(/--epochs must be a number/);
     expect(bad(['--frobnicate'])).toMatch(/frobnicate/);
     expect(bad(['--lr-schedule', 'cosine'])).toMatch(/lr-schedule/);
-    expect(bad(['--dataset', 'cifar-nope', '--home', fs.mkdtempSync(path.join(os.tmpdir(), 'exitlab-opts-'))])).toMatch(/unknown data set 'cifar-nope' \(available: synthetic/);
+    expect(bad(['--dataset', 'cifar-nope', '--home', fs.mkdtempSync(path.join(os.tmpdir(), 'exitlab-opts-'))])).toMatch(
+      /unknown data set 'cifar-nope' \(available: synthetic/,
+    );
   });
 });
 

@@ -77,7 +77,10 @@ describe.skipIf(!available)('webgpu backend', () => {
   // wrong side, moves whole rows or columns and gives relative errors near 1.
   const cases = [
     { name: 'stride 2, same (asymmetric) padding, 3×2 kernel', filter: [3, 2, 3, 5], strides: 2, pad: 'same' as const },
-    { name: 'stride 1, explicit padding [2,0]×[0,1], 2×3 kernel', filter: [2, 3, 3, 5], strides: 1, pad: [[0, 0], [2, 0], [0, 1], [0, 0]] as tf.backend_util.ExplicitPadding },
+    {
+      name: 'stride 1, explicit padding [2,0]×[0,1], 2×3 kernel', filter: [2, 3, 3, 5], strides: 1,
+      pad: [[0, 0], [2, 0], [0, 1], [0, 0]] as tf.backend_util.ExplicitPadding,
+    },
   ];
   for (const c of cases) {
     it(`conv2d forward, input and filter gradients match cpu: ${c.name}`, async () => {
@@ -148,7 +151,9 @@ describe.skipIf(!available)('webgpu backend', () => {
     const { x, y } = randomBatch(2, 8);
     const result = await onBoth(async () => {
       const net = tinyNet(3, NET);
-      const { xAdv, fooled } = await apgd(net, x, y, { eps: EPS, norm: 'linf', steps: 2, restarts: 1, loss: 'ce', target: { kind: 'exit', index: net.exitCount - 1 }, seed: 1 });
+      const { xAdv, fooled } = await apgd(net, x, y, {
+        eps: EPS, norm: 'linf', steps: 2, restarts: 1, loss: 'ce', target: { kind: 'exit', index: net.exitCount - 1 }, seed: 1,
+      });
       net.dispose();
       return [tf.sub(xAdv, x), ...Array.from(fooled)];
     });
@@ -216,7 +221,12 @@ describe.skipIf(!available)('webgpu backend', () => {
     const huge = tf.fill([2 ** 28 + 1], 1);
     const sum = tf.sum(huge);
     const err = await sum.data().then(() => null, (e: Error) => e);
-    expect(classifyFailure(err, 8)).toEqual({ kind: 'out-of-memory', message: expect.stringMatching(/^out of memory: GPU out of memory: Buffer size \(1073741828\) exceeds the max buffer size limit.*\(batch size 8 does not fit: try 4 or a smaller model\)$/) });
+    expect(classifyFailure(err, 8)).toEqual({
+      kind: 'out-of-memory',
+      message: expect.stringMatching(
+        /^out of memory: GPU out of memory: Buffer size \(1073741828\) exceeds the max buffer size limit.*\(batch size 8 does not fit: try 4 or a smaller model\)$/,
+      ),
+    });
     tf.dispose([huge, sum]);
   });
 
@@ -226,7 +236,9 @@ describe.skipIf(!available)('webgpu backend', () => {
     const { GPUOutOfMemoryError } = globalThis as unknown as { GPUOutOfMemoryError: new (message: string) => object };
     session.device.onuncapturederror!({ error: new GPUOutOfMemoryError('Allocation failed') as never });
     const err = await tf.add(tf.ones([4]), 1).data().then(() => null, (e: Error) => e);
-    expect(classifyFailure(err, 64)).toEqual({ kind: 'out-of-memory', message: 'out of memory: GPU out of memory: Allocation failed (batch size 64 does not fit: try 32 or a smaller model)' });
+    expect(classifyFailure(err, 64)).toEqual({
+      kind: 'out-of-memory', message: 'out of memory: GPU out of memory: Allocation failed (batch size 64 does not fit: try 32 or a smaller model)',
+    });
   });
 
   it('a lost device fails the run with a message that says so', async () => {

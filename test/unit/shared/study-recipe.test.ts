@@ -4,7 +4,10 @@ import { checkStudyRecipe, StudyRecipeError } from '../../../src-shared/study';
 import { BUILT_IN_STUDIES } from '../../../src-shared/study-recipes';
 import { PAPER_ATTACKS } from '../../../src-shared/evaluation';
 
-const base = { name: 'grid', dataset: 'synthetic', train: { epochs: 3, model: { blocks: 3 } }, arms: [{ method: 'fgsm-me' }, { method: 'fgsm-me', lambda: 'zero' }, { method: 'pgd-at' }], seeds: [0, 1] };
+const base = {
+  name: 'grid', dataset: 'synthetic', train: { epochs: 3, model: { blocks: 3 } },
+  arms: [{ method: 'fgsm-me' }, { method: 'fgsm-me', lambda: 'zero' }, { method: 'pgd-at' }], seeds: [0, 1],
+};
 
 const refusal = (recipe: unknown): string => {
   try {
@@ -28,7 +31,9 @@ describe('study recipes', () => {
   });
 
   it('lays the preset under the study and the arm: the arm wins, then the study, then the preset', () => {
-    const { cells } = checkStudyRecipe({ ...base, preset: 'paper-cifar10', train: { epochs: 2 }, arms: [{ method: 'fgsm-me', train: { eps: 16 } }], seeds: [0] });
+    const { cells } = checkStudyRecipe({
+      ...base, preset: 'paper-cifar10', train: { epochs: 2 }, arms: [{ method: 'fgsm-me', train: { eps: 16 } }], seeds: [0],
+    });
     expect(cells[0].config).toMatchObject({ epochs: 2, eps: 16, model: { blocks: 5 }, lambda: [0.1, 0.1, 0.15, 0.15, 0.15] });
   });
 

@@ -6,7 +6,10 @@ import { config, epochMetrics, manifest, tempHome } from './fixtures';
 
 describe('run comparison', () => {
   it('lists only the configuration fields that differ, by dotted path', () => {
-    const diff = configDiff([config({ method: 'fgsm-me', lambda: [0.1, 0.1, 0.15] }), config({ method: 'standard', model: { blocks: 3, step: 1, base: 1, channels: 8, growthRate: 2, scales: 2 } })]);
+    const diff = configDiff([
+      config({ method: 'fgsm-me', lambda: [0.1, 0.1, 0.15] }),
+      config({ method: 'standard', model: { blocks: 3, step: 1, base: 1, channels: 8, growthRate: 2, scales: 2 } }),
+    ]);
     expect(diff).toEqual([
       { path: 'lambda', values: [[0.1, 0.1, 0.15], null] },
       { path: 'method', values: ['fgsm-me', 'standard'] },
@@ -24,7 +27,10 @@ describe('run comparison', () => {
       for (const e of [1, 2, 3]) store.recordEpoch('a', epochMetrics(e));
       store.recordEpoch('b', epochMetrics(1, 2));
       store.finishRun('a', { status: 'completed', seconds: 60, epochsDone: 3 });
-      store.addEvaluation('b', { attack: 'pgd', eps: 4, steps: 20, samples: 50, perExitAcc: [0.3, 0.4], earlyExit: { thresholds: [0.9, 0], accuracy: 0.38, averageMacs: null, exitShare: null } });
+      store.addEvaluation('b', {
+        attack: 'pgd', eps: 4, steps: 20, samples: 50, perExitAcc: [0.3, 0.4],
+        earlyExit: { thresholds: [0.9, 0], accuracy: 0.38, averageMacs: null, exitShare: null },
+      });
 
       const cmp = RunComparisonSchema.parse(compareRuns(store.getRuns(['a', 'b'])));
       expect(cmp.runs.map((r) => r.id)).toEqual(['a', 'b']);
@@ -36,7 +42,12 @@ describe('run comparison', () => {
       expect(cmp.curves[1].exits[1].metrics.valCleanAcc).toEqual([epochMetrics(1, 2).exits[1].valCleanAcc, null, null]);
 
       const rob = (runId: string, attack: string) => cmp.robustness.filter((r) => r.runId === runId && r.attack === attack);
-      expect(rob('a', 'pgd')).toEqual([{ runId: 'a', attack: 'pgd', eps: 8, steps: 10, samples: 20, source: 'last-epoch', perExitAcc: epochMetrics(3).exits.map((x) => x.valPgdAcc), earlyExitAcc: null }]);
+      expect(rob('a', 'pgd')).toEqual([
+        {
+          runId: 'a', attack: 'pgd', eps: 8, steps: 10, samples: 20, source: 'last-epoch', perExitAcc: epochMetrics(3).exits.map((x) => x.valPgdAcc),
+          earlyExitAcc: null,
+        },
+      ]);
       expect(rob('b', 'pgd').map((r) => [r.source, r.steps, r.earlyExitAcc])).toEqual([['evaluation', 20, 0.38], ['last-epoch', 10, null]]);
 
       const timeA = cmp.timing.find((t) => t.runId === 'a')!;

@@ -10,7 +10,9 @@ import type { DatasetManifest } from '../../../src-shared/datasets';
 export const tempHome = (prefix = 'exitlab-store-') => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 
 export const config = (extra: TrainConfigInput = {}): TrainConfig =>
-  TrainConfigSchema.parse({ dataset: 'synthetic', epochs: 3, model: { blocks: 3, step: 1, base: 1, channels: 4, growthRate: 2, scales: 2 }, backend: 'cpu', seed: 1, ...extra });
+  TrainConfigSchema.parse({
+    dataset: 'synthetic', epochs: 3, model: { blocks: 3, step: 1, base: 1, channels: 4, growthRate: 2, scales: 2 }, backend: 'cpu', seed: 1, ...extra,
+  });
 
 /** Epoch metrics whose values encode (epoch, exit) so misplaced rows are visible. */
 export function epochMetrics(epoch: number, exits = 3, salt = 0): EpochMetrics {

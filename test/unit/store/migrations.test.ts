@@ -12,17 +12,22 @@ import { config, epochMetrics, manifest, tempHome } from './fixtures';
 const FIXTURES: Record<number, (db: Db) => void> = {
   1: (db) => {
     db.prepare('INSERT INTO datasets VALUES (?, ?, ?, ?, ?)').run('synthetic', 'Synthetic', 'synthetic', JSON.stringify(manifest()), '2026-01-01T00:00:00Z');
-    db.prepare(`INSERT INTO runs (id, dataset_id, method, model, backend, backend_used, config, code_version, seed, epochs, status, created_at, seconds, epochs_done)
-      VALUES ('old', 'synthetic', 'fgsm-me', 'msdnet', 'cpu', 'cpu', ?, '0.0.1', 1, 3, 'completed', '2026-01-01T00:00:00Z', 21, 1)`).run(JSON.stringify(config()));
+    db.prepare(`INSERT INTO runs
+      (id, dataset_id, method, model, backend, backend_used, config, code_version, seed, epochs, status, created_at, seconds, epochs_done)
+      VALUES ('old', 'synthetic', 'fgsm-me', 'msdnet', 'cpu', 'cpu', ?, '0.0.1', 1, 3, 'completed', '2026-01-01T00:00:00Z', 21, 1)`)
+      .run(JSON.stringify(config()));
     const m = epochMetrics(1);
-    db.prepare(`INSERT INTO epoch_metrics VALUES ('old', 1, ?, ?, ?, ?, 0, '[]', '', '2026-01-01T00:00:00Z')`).run(m.lr, m.seconds, m.imagesPerSecond, JSON.stringify(m.probe));
+    db.prepare(`INSERT INTO epoch_metrics VALUES ('old', 1, ?, ?, ?, ?, 0, '[]', '', '2026-01-01T00:00:00Z')`).run(
+      m.lr, m.seconds, m.imagesPerSecond, JSON.stringify(m.probe),
+    );
     for (const e of m.exits) {
       db.prepare(`INSERT INTO exit_metrics VALUES ('old', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(e.exit, e.trainCleanAcc, e.trainCleanLoss, e.trainAdvAcc, e.trainAdvLoss, e.fcWeightNorm, e.lambda, e.valCleanAcc, e.valFgsmAcc, e.valPgdAcc);
     }
   },
   2: (db) => {
-    const id = db.prepare(`INSERT INTO evaluations (run_id, attack, eps, steps, samples, checkpoint, early_exit, created_at) VALUES ('old', 'pgd', 8, 20, 50, 'last', NULL, '2026-01-02T00:00:00Z')`).run().lastInsertRowid;
+    const id = db.prepare(`INSERT INTO evaluations (run_id, attack, eps, steps, samples, checkpoint, early_exit, created_at) ` +
+      `VALUES ('old', 'pgd', 8, 20, 50, 'last', NULL, '2026-01-02T00:00:00Z')`).run().lastInsertRowid;
     [0.1, 0.2, 0.3].forEach((acc, exit) => db.prepare('INSERT INTO evaluation_exits VALUES (?, ?, ?)').run(id, exit, acc));
   },
   3: (db) => {
@@ -73,7 +78,9 @@ describe('schema migrations', () => {
           return;
         }
         const run = store.getRun('old');
-        expect(run.summary).toMatchObject({ status: 'completed', seconds: 21, epochsDone: 1, name: version >= 5 ? 'named in v5' : '', tags: version >= 4 ? ['v4'] : [] });
+        expect(run.summary).toMatchObject({
+          status: 'completed', seconds: 21, epochsDone: 1, name: version >= 5 ? 'named in v5' : '', tags: version >= 4 ? ['v4'] : [],
+        });
         expect(run.notes).toBe(version >= 4 ? 'written by v4' : '');
         expect(run.epochs).toEqual([{ ...epochMetrics(1), catastrophicOverfitting: { detected: false, exits: [], reason: '' } }]);
         expect(run.dataset?.id).toBe('synthetic');

@@ -32,13 +32,19 @@ describe('run store', () => {
     s.recordCheckpoint('r1', { kind: 'last', epoch: 2, path: 'last.ckpt' });
     s.recordCheckpoint('r1', { kind: 'best', epoch: 2, path: 'best.ckpt' });
     s.finishRun('r1', { status: 'completed', seconds: 42, epochsDone: 2 });
-    s.addEvaluation('r1', { attack: 'pgd', eps: 8, steps: 20, samples: 100, perExitAcc: [0.2, 0.3, 0.4], earlyExit: { thresholds: [0.9, 0.8, 0], accuracy: 0.35, averageMacs: 1500, exitShare: [0.5, 0.3, 0.2] } });
+    s.addEvaluation('r1', {
+      attack: 'pgd', eps: 8, steps: 20, samples: 100, perExitAcc: [0.2, 0.3, 0.4],
+      earlyExit: { thresholds: [0.9, 0.8, 0], accuracy: 0.35, averageMacs: 1500, exitShare: [0.5, 0.3, 0.2] },
+    });
     s.addArtefact('r1', { kind: 'export-onnx', path: '/tmp/x', meta: { exit: null } });
     s.tag('r1', ['baseline', 'cifar']);
     s.setNote('r1', 'first try');
 
     const detail = RunDetailSchema.parse(s.getRun('r1'));
-    expect(detail.summary).toMatchObject({ name: 'baseline λ', status: 'completed', seconds: 42, epochsDone: 2, backendUsed: 'cpu', codeVersion: '0.1.0+abc', tags: ['baseline', 'cifar'], failure: null });
+    expect(detail.summary).toMatchObject({
+      name: 'baseline λ', status: 'completed', seconds: 42, epochsDone: 2, backendUsed: 'cpu', codeVersion: '0.1.0+abc', tags: ['baseline', 'cifar'],
+      failure: null,
+    });
     expect(detail.summary.lastEpoch?.valCleanAcc).toEqual(epochMetrics(2).exits.map((e) => e.valCleanAcc));
     expect(detail.epochs).toEqual([epochMetrics(1), epochMetrics(2)]);
     expect(detail.config).toEqual(config());

@@ -8,7 +8,9 @@ import { multiExitLoss } from './penalty';
  * is plain FGSM adversarial training, which is how `fgsm` is defined.
  */
 export const fgsmMultiExit: TrainingMethod = {
-  craft: (ctx, x, y) => fgsm(ctx.net, x, y, { eps: ctx.eps, alpha: ctx.alpha, randomStart: false, target: { kind: 'average' }, training: true, seed: ctx.seed }),
+  craft: (ctx, x, y) => fgsm(ctx.net, x, y, {
+    eps: ctx.eps, alpha: ctx.alpha, randomStart: false, target: { kind: 'average' }, training: true, seed: ctx.seed,
+  }),
   loss: (ctx, _x, crafted, y) => multiExitLoss(ctx.net, crafted, y, ctx.lambda),
   forwardEquivalents: () => 6,
   defaultAlpha: (eps) => eps,

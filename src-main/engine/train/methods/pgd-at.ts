@@ -8,7 +8,9 @@ import { multiExitLoss } from './penalty';
  */
 export function pgdAt(steps: number): TrainingMethod {
   return {
-    craft: (ctx, x, y) => pgd(ctx.net, x, y, { eps: ctx.eps, alpha: ctx.alpha, steps, restarts: 1, target: { kind: 'average' }, training: true, seed: ctx.seed }),
+    craft: (ctx, x, y) => pgd(ctx.net, x, y, {
+      eps: ctx.eps, alpha: ctx.alpha, steps, restarts: 1, target: { kind: 'average' }, training: true, seed: ctx.seed,
+    }),
     loss: (ctx, _x, crafted, y) => multiExitLoss(ctx.net, crafted, y, ctx.lambda),
     forwardEquivalents: () => 3 * (steps + 1),
     defaultAlpha: () => 2,

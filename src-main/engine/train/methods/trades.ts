@@ -19,7 +19,9 @@ export function trades(steps: number, beta: number): TrainingMethod {
   return {
     craft: (ctx, x) => {
       const natural = tf.tidy(() => ctx.net.forward(x, false));
-      const klSum = (xi: tf.Tensor) => tf.div(tf.addN(ctx.net.forward(xi as tf.Tensor4D, false).map((l, e) => tf.sum(klDivergence(natural[e], l)))), natural.length) as tf.Scalar;
+      const klSum = (xi: tf.Tensor) => tf.div(
+        tf.addN(ctx.net.forward(xi as tf.Tensor4D, false).map((l, e) => tf.sum(klDivergence(natural[e], l)))), natural.length,
+      ) as tf.Scalar;
       let xAdv = tf.tidy(() => tf.clipByValue(tf.add(x, tf.mul(0.001, tf.randomNormal(x.shape, 0, 1, 'float32', ctx.seed))), 0, 1) as tf.Tensor4D);
       for (let k = 0; k < steps; k++) {
         const next = tf.tidy(() => projectLinf(tf.add(xAdv, tf.mul(ctx.alpha, tf.sign(tf.grad(klSum)(xAdv)))) as tf.Tensor4D, x, ctx.eps));

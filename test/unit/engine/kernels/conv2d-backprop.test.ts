@@ -38,8 +38,12 @@ function run(c: Case): Grads {
     const filter = tf.randomNormal([kh, kw, ci, co], 0, 1, 'float32', 12) as tf.Tensor4D;
     const y = tf.conv2d(x, filter, stride, pad);
     const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 13) as tf.Tensor4D;
-    const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: stride, pad, dataFormat: 'NHWC', filterShape: [kh, kw, ci, co] }) as tf.Tensor;
-    const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { strides: stride, pad, dataFormat: 'NHWC', inputShape: [b, h, w, ci] }) as tf.Tensor;
+    const dw = tf.engine().runKernel(
+      'Conv2DBackpropFilter', { x, dy }, { strides: stride, pad, dataFormat: 'NHWC', filterShape: [kh, kw, ci, co] },
+    ) as tf.Tensor;
+    const dx = tf.engine().runKernel(
+      'Conv2DBackpropInput', { dy, filter }, { strides: stride, pad, dataFormat: 'NHWC', inputShape: [b, h, w, ci] },
+    ) as tf.Tensor;
     return { dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array };
   });
 }
@@ -83,8 +87,12 @@ describe('wasm convolution gradient kernels', () => {
     const dy = tf.randomNormal([2, 4, 4, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
     const filter = tf.randomNormal([3, 3, 3, 4], 0, 1, 'float32', 3) as tf.Tensor4D;
     const before = backend.numDataIds();
-    const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] }) as tf.Tensor;
-    const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [2, 7, 7, 3] }) as tf.Tensor;
+    const dw = tf.engine().runKernel(
+      'Conv2DBackpropFilter', { x, dy }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] },
+    ) as tf.Tensor;
+    const dx = tf.engine().runKernel(
+      'Conv2DBackpropInput', { dy, filter }, { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [2, 7, 7, 3] },
+    ) as tf.Tensor;
     expect(backend.numDataIds()).toBe(before + 2);
     tf.dispose([x, dy, filter, dw, dx]);
   });

@@ -1,8 +1,15 @@
-// A small seeded generator (sfc32) for everything the data layer randomises: the synthetic images,
-// shuffles and augmentations must be reproducible for a seed, which Math.random is not.
+// The one seeded generator and the one seed mixer. Everything random in a result (synthetic images,
+// shuffles and augmentations, network initialisation, the training steps' random draws, the attacks'
+// restarts, windows and signs) comes from a run's or an evaluation's seed through these two, never
+// from Math.random, so it is reproducible for a seed on every backend and after a resume.
 
-/** Mixes several integers into one 32-bit seed (order matters), so (seed, epoch, batch) streams differ. */
-export function hashSeed(...parts: number[]): number {
+/**
+ * Mixes several integers into one 32-bit seed (order matters), so that the streams of, say,
+ * (seed, epoch, batch) and (seed, epoch, batch + 1) are unrelated. Any part may be negative or
+ * beyond 2^32 (it is taken modulo 2^32). The result is an integer in [0, 2^32): a valid seed for
+ * Rng and for tfjs's random ops and initialisers (tfjs turns a seed into a string).
+ */
+export function mixSeed(...parts: number[]): number {
   let h = 0x9e3779b9;
   for (const p of parts) {
     h = Math.imul(h ^ (p >>> 0), 0x85ebca6b);
@@ -13,6 +20,7 @@ export function hashSeed(...parts: number[]): number {
   return h >>> 0;
 }
 
+/** A small seeded generator (sfc32): fast, 128 bits of state, and the same numbers everywhere. */
 export class Rng {
   private a: number;
   private b: number;
@@ -22,8 +30,8 @@ export class Rng {
 
   constructor(seed: number) {
     this.a = 0x243f6a88;
-    this.b = hashSeed(seed, 1);
-    this.c = hashSeed(seed, 2);
+    this.b = mixSeed(seed, 1);
+    this.c = mixSeed(seed, 2);
     this.d = 1;
     // Warm up so that nearby seeds give unrelated streams.
     for (let i = 0; i < 12; i++) this.uint32();
@@ -52,6 +60,16 @@ export class Rng {
   /** Uniform integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);
+  }
+
+  /** -1 or +1, each with probability ½. */
+  sign(): number {
+    return this.next() < 0.5 ? -1 : 1;
+  }
+
+  /** A seed for a tfjs random op or a nested generator, in [0, 2·10^9). */
+  seed(): number {
+    return Math.floor(this.next() * 2_000_000_000);
   }
 
   /** Standard normal (Marsaglia polar method). */

@@ -2,10 +2,10 @@
 // (clipped to the image box), or a regular grid of it. For a network whose exits are linear in the
 // input, the corners are exact: the set of misclassified points of a linear classifier is a union
 // of half-spaces, and a box meets a half-space exactly when one of its corners does. This is the
-// reference the attacks are checked against in tests.
+// reference the attacks are checked against in test/unit/attacks/brute-force.test.ts.
 import * as tf from '@tensorflow/tfjs';
-import type { MultiExitNet } from '../model/multi-exit';
-import { allHeadsWrong, headLogits, objectiveLossOf, type LossKind, type SingleTarget } from './objective';
+import type { MultiExitNet } from '../../src-main/engine/model/multi-exit';
+import { allHeadsWrong, headLogits, objectiveLossOf, type LossKind, type SingleTarget } from '../../src-main/engine/attacks/objective';
 
 export interface BruteForceOptions {
   eps: number;
@@ -25,7 +25,7 @@ export interface BruteForceResult {
   maxLoss: Float32Array;
 }
 
-export const MAX_BRUTE_FORCE_POINTS = 1 << 20;
+const MAX_BRUTE_FORCE_POINTS = 1 << 20;
 
 export async function bruteForce(net: MultiExitNet, x: tf.Tensor4D, y: tf.Tensor1D, opts: BruteForceOptions): Promise<BruteForceResult> {
   const [n, ...shape] = x.shape;
