@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { CheckpointKindSchema } from './runs';
 
-export const FEATURE_ATTACKS = ['fgsm', 'pgd20'] as const;
+const FEATURE_ATTACKS = ['fgsm', 'pgd20'] as const;
 
 export const FeatureDistanceReportSchema = z.object({
   formatVersion: z.literal(1),

@@ -29,7 +29,7 @@ export const SlurmOptionsSchema = z.object({
 export type SlurmOptions = z.infer<typeof SlurmOptionsSchema>;
 
 /** One `sbatch` of the study's job array: which cells (grid indices) it ran, under which job id. */
-export const SlurmSubmissionSchema = z.object({
+const SlurmSubmissionSchema = z.object({
   jobId: z.string().regex(/^\d+$/),
   submittedAt: z.string(),
   /** Array indices, each a cell's place in the grid. */
@@ -73,8 +73,8 @@ export const TaskMarkerSchema = z.discriminatedUnion('state', [
 ]);
 export type TaskMarker = z.infer<typeof TaskMarkerSchema>;
 
-export const SLURM_TASK_STATES = ['not-submitted', 'pending', 'running', 'completed', 'failed', 'timed-out', 'cancelled', 'unknown'] as const;
-export const SlurmTaskStateSchema = z.enum(SLURM_TASK_STATES);
+const SLURM_TASK_STATES = ['not-submitted', 'pending', 'running', 'completed', 'failed', 'timed-out', 'cancelled', 'unknown'] as const;
+const SlurmTaskStateSchema = z.enum(SLURM_TASK_STATES);
 export type SlurmTaskState = z.infer<typeof SlurmTaskStateSchema>;
 
 /** Where a cell's latest task stands, and who said so. */

@@ -51,7 +51,8 @@ export function studyFigures(runs: StudyRunFigureInput[]): FigureSpec[] {
         "norm growing past the earlier exits'.",
       perExitPanels(runs, 'FC weight norm', false, (m) => m.fcWeightNorm)),
     figure('feature-distance', 'Clean-vs-adversarial feature distance per block',
-      "Mean L2 distance between the features a block's exit reads on a clean image and on its FGSM and PGD-20 points (attacks aimed at the average of the exits' losses), one panel per run. The paper finds it growing with depth, and larger for PGD than for FGSM.",
+      "Mean L2 distance between the features a block's exit reads on a clean image and on its FGSM and PGD-20 points (attacks aimed at the average of " +
+        "the exits' losses), one panel per run. The paper finds it growing with depth, and larger for PGD than for FGSM.",
       runs.flatMap(featureDistancePanel)),
     figure('accuracy-vs-macs', 'Early-exit accuracy against cost',
       "Accuracy of the early-exit model (each image leaves at the first exit confident enough) against the mean MACs per image it spent, one curve per " +

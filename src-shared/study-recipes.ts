@@ -25,13 +25,18 @@ export const BUILT_IN_STUDIES = {
    */
   claim: {
     name: 'claim',
-    description: 'Does the λ penalty prevent catastrophic overfitting? Single-exit FGSM (zero init) against fgsm-me with λ and with λ = 0, ε = 16/255, same network, data and seed',
+    description: 'Does the λ penalty prevent catastrophic overfitting? Single-exit FGSM (zero init) against fgsm-me with λ and with λ = 0, ' +
+      'ε = 16/255, same network, data and seed',
     dataset: 'synthetic',
     train: {
       epochs: 15, eps: 16, trainSamples: 2048, evalSamples: 128, lr: { kind: 'cyclic', max: 0.2 },
       model: { blocks: 3, step: 1, base: 2, channels: 16, growthRate: 6, scales: 2, classifierChannels: 64 },
     },
-    arms: [{ method: 'fgsm', label: 'FGSM single exit' }, { method: 'fgsm-me', label: 'fgsm-me λ paper' }, { method: 'fgsm-me', lambda: 'zero', label: 'fgsm-me λ=0' }],
+    arms: [
+      { method: 'fgsm', label: 'FGSM single exit' },
+      { method: 'fgsm-me', label: 'fgsm-me λ paper' },
+      { method: 'fgsm-me', lambda: 'zero', label: 'fgsm-me λ=0' },
+    ],
     eval: { attacks: ['clean', 'fgsm', 'pgd20'], samples: 384, eps: 16 },
   },
 } as const satisfies Record<string, StudyRecipeInput>;

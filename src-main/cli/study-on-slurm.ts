@@ -39,10 +39,15 @@ export const SLURM_OPTIONS = {
   'sbatch-arg': { type: 'string', multiple: true },
 } as const;
 
-type SlurmValues = { [K in keyof typeof SLURM_OPTIONS]?: (typeof SLURM_OPTIONS)[K] extends { multiple: true } ? string[] : (typeof SLURM_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+type SlurmValues = {
+  [K in keyof typeof SLURM_OPTIONS]?: (typeof SLURM_OPTIONS)[K] extends { multiple: true }
+    ? string[]
+    : (typeof SLURM_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string
+};
 
 const FLAG_OF: Record<keyof SlurmOptions, keyof SlurmValues> = {
-  partition: 'partition', time: 'time', cpusPerTask: 'cpus-per-task', mem: 'mem', gres: 'gres', gpusPerTask: 'gpus-per-task', account: 'account', qos: 'qos', sbatchArgs: 'sbatch-arg',
+  partition: 'partition', time: 'time', cpusPerTask: 'cpus-per-task', mem: 'mem', gres: 'gres', gpusPerTask: 'gpus-per-task',
+  account: 'account', qos: 'qos', sbatchArgs: 'sbatch-arg',
 };
 const SUBMIT_ONLY = [...Object.values(FLAG_OF), 'shared-dir', 'dry-run'] as const;
 
@@ -77,21 +82,30 @@ export async function submitCommand(home: string, recipe: StudyRecipe, cells: St
     const r = await submitStudy(home, store, recipe, cells, checked);
     const keys = r.indices.map((i) => cells[i].key);
     if (v.json) {
-      console.log(JSON.stringify({ type: v['dry-run'] ? 'dry-run' : 'submitted', jobId: r.jobId, indices: r.indices, cells: keys, scriptFile: r.scriptFile, script: r.script, dataset: r.dataset, finished: r.finished, queued: r.queued }));
+      console.log(JSON.stringify({
+        type: v['dry-run'] ? 'dry-run' : 'submitted', jobId: r.jobId, indices: r.indices, cells: keys, scriptFile: r.scriptFile, script: r.script,
+        dataset: r.dataset, finished: r.finished, queued: r.queued,
+      }));
       return 0;
     }
-    const others = [r.finished.length ? `finished: ${r.finished.join(', ')}` : '', r.queued.length ? `in Slurm's queue: ${r.queued.join(', ')}` : ''].filter(Boolean).join('; ');
+    const others = [
+      r.finished.length ? `finished: ${r.finished.join(', ')}` : '',
+      r.queued.length ? `in Slurm's queue: ${r.queued.join(', ')}` : '',
+    ].filter(Boolean).join('; ');
     if (!r.script) {
       console.log(`study ${recipe.name}: nothing to submit (${others})`);
       return 0;
     }
     if (v['dry-run']) {
       console.log(r.script.trimEnd());
-      process.stderr.write(`dry run: would submit ${keys.length} run(s) (${keys.join(', ')})${others ? `; ${others}` : ''}; nothing of the study was written or submitted\n`);
+      process.stderr.write(
+        `dry run: would submit ${keys.length} run(s) (${keys.join(', ')})${others ? `; ${others}` : ''}; nothing of the study was written or submitted\n`,
+      );
       return 0;
     }
     if (r.dataset) console.log(`data set '${recipe.dataset}': ${r.dataset.shipped ? 'shipped to' : 'already in'} ${r.dataset.dir} (checksums checked)`);
-    console.log(`study ${recipe.name}: submitted job ${r.jobId}, ${keys.length} task(s): ${keys.map((k, i) => `${r.jobId}_${r.indices[i]} ${k}`).join(', ')}${others ? `; ${others}` : ''}`);
+    console.log(`study ${recipe.name}: submitted job ${r.jobId}, ${keys.length} task(s): ` +
+      `${keys.map((k, i) => `${r.jobId}_${r.indices[i]} ${k}`).join(', ')}${others ? `; ${others}` : ''}`);
     console.log(`script: ${r.scriptFile}`);
     console.log(`follow it with \`exitlab study status ${recipe.name}\`; bring the runs home with \`exitlab study collect ${recipe.name}\``);
     return 0;
@@ -106,7 +120,8 @@ export function collectCommand(store: RunStore, home: string, recipe: StudyRecip
   const r = collectStudy(home, store, recipe, cells);
   if (json) console.log(JSON.stringify(r));
   else {
-    console.log(`study ${recipe.name}: imported ${r.imported.length} run(s)${r.imported.length ? `: ${r.imported.map((i) => `${i.key} (run ${i.runId})`).join(', ')}` : ''}`);
+    console.log(`study ${recipe.name}: imported ${r.imported.length} run(s)` +
+      `${r.imported.length ? `: ${r.imported.map((i) => `${i.key} (run ${i.runId})`).join(', ')}` : ''}`);
     if (r.alreadyCollected.length) console.log(`collected before: ${r.alreadyCollected.join(', ')}`);
     if (r.waiting.length) console.log(`not finished yet: ${r.waiting.join(', ')}`);
     for (const s of r.skipped) console.error(`skipped ${s.key}: ${s.reason}`);

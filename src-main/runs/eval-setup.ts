@@ -21,7 +21,10 @@ export interface PreparedEvaluation {
 }
 
 /** The loaded network of a run as the attacks see it: pixels in [0,1] in, logits per exit out. */
-export function runNetwork(home: string, prepared: PreparedEvaluation): { net: MultiExitNet; dataset: DatasetManifest; checkpoint: LoadedRunModel['checkpoint'] } {
+export function runNetwork(
+  home: string,
+  prepared: PreparedEvaluation,
+): { net: MultiExitNet; dataset: DatasetManifest; checkpoint: LoadedRunModel['checkpoint'] } {
   let loaded;
   try {
     // prepareEvaluation has already found the run's data set.
@@ -30,7 +33,12 @@ export function runNetwork(home: string, prepared: PreparedEvaluation): { net: M
     if (err instanceof ExportError) throw new EvaluationError(err.message);
     throw err;
   }
-  const net = wrapLayersModel(loaded.model, loaded.fcLayerNames, { mean: loaded.dataset.mean, std: loaded.dataset.std, numClasses: loaded.dataset.classes.length }, loaded.summary);
+  const net = wrapLayersModel(
+    loaded.model,
+    loaded.fcLayerNames,
+    { mean: loaded.dataset.mean, std: loaded.dataset.std, numClasses: loaded.dataset.classes.length },
+    loaded.summary,
+  );
   return { net, dataset: loaded.dataset, checkpoint: loaded.checkpoint };
 }
 
@@ -40,7 +48,10 @@ export function batchSetup(r: EvalRequest, exitCount: number): BatchSetup {
     target: parseTarget(r.target, exitCount),
     settings: {
       restarts: r.settings.restarts,
-      aa: { steps: r.settings.aaSteps, targetClasses: r.settings.aaTargetClasses, squareQueries: r.settings.aaSquareQueries, restarts: r.settings.aaRestarts, rescaleSquareSchedule: r.settings.aaSquareQueries !== AA_STANDARD.squareQueries },
+      aa: {
+        steps: r.settings.aaSteps, targetClasses: r.settings.aaTargetClasses, squareQueries: r.settings.aaSquareQueries, restarts: r.settings.aaRestarts,
+        rescaleSquareSchedule: r.settings.aaSquareQueries !== AA_STANDARD.squareQueries,
+      },
     },
   };
 }

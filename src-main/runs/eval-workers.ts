@@ -33,14 +33,22 @@ export class EvalPool {
   static async start(o: EvalPoolOptions): Promise<EvalPool> {
     const ranges = batchRanges(o.images.count, o.prepared.request.batchSize, o.workers);
     const size = o.images.x.length / o.images.count;
-    const links: EvalLink[] = ranges.map((_, i) => new ThreadLink(`evaluation worker ${i + 1} of ${o.workers}`, __dirname, 'eval-thread', EvalThreadEventSchema));
+    const links: EvalLink[] = ranges.map(
+      (_, i) => new ThreadLink(`evaluation worker ${i + 1} of ${o.workers}`, __dirname, 'eval-thread', EvalThreadEventSchema),
+    );
     try {
       const loaded = await allReplies(links.map((l, i) => {
         const [from, to] = ranges[i];
-        return l.call({ type: 'load', home: o.home, prepared: o.prepared, backend: o.backend, x: o.images.x.slice(from * size, to * size), y: o.images.y.slice(from, to), offset: from }, 'loaded');
+        return l.call({
+          type: 'load', home: o.home, prepared: o.prepared, backend: o.backend,
+          x: o.images.x.slice(from * size, to * size), y: o.images.y.slice(from, to), offset: from,
+        }, 'loaded');
       }));
       const other = loaded.findIndex((l) => l.epoch !== o.checkpoint.epoch || l.batchesDone !== o.checkpoint.batchesDone);
-      if (other >= 0) throw new Error(`evaluation worker ${other + 1} loaded another checkpoint (epoch ${loaded[other].epoch}) than this process (epoch ${o.checkpoint.epoch}): was the run written to meanwhile? Evaluate it again`);
+      if (other >= 0) {
+        throw new Error(`evaluation worker ${other + 1} loaded another checkpoint (epoch ${loaded[other].epoch}) ` +
+          `than this process (epoch ${o.checkpoint.epoch}): was the run written to meanwhile? Evaluate it again`);
+      }
       return new EvalPool(links, ranges);
     } catch (err) {
       await Promise.all(links.map((l) => l.close()));

@@ -27,7 +27,12 @@ export function findFeatureDistance(home: string, request: EvalRequest): Feature
   return r.samples === request.samples && r.eps === request.eps && r.checkpoint === request.checkpoint && r.seed === request.seed ? r : null;
 }
 
-export async function measureFeatureDistance(home: string, store: RunStore, request: EvalRequest, onProgress: EvalProgressFn = () => {}): Promise<FeatureDistanceReport> {
+export async function measureFeatureDistance(
+  home: string,
+  store: RunStore,
+  request: EvalRequest,
+  onProgress: EvalProgressFn = () => {},
+): Promise<FeatureDistanceReport> {
   const prepared = prepareEvaluation(home, store, request);
   // Loading it registers the wasm backend: only in a process that does engine work (the CLI).
   const { selectBackend } = await import('../engine/backends/select');

@@ -90,7 +90,9 @@ describe('evaluation over worker threads', () => {
   }, 60_000);
 
   it('refuses a bad --workers with one error line before any work, writing nothing', async () => {
-    const reports = () => (fs.existsSync(path.join(home, 'runs', runId, 'evaluations')) ? fs.readdirSync(path.join(home, 'runs', runId, 'evaluations')).length : 0);
+    const reports = () => (fs.existsSync(path.join(home, 'runs', runId, 'evaluations'))
+      ? fs.readdirSync(path.join(home, 'runs', runId, 'evaluations')).length
+      : 0);
     const before = reports();
     const base = ['eval', '--run', runId, '--attacks', 'clean', '--samples', '24', '--batch-size', '8'];
     for (const n of ['0', '-1', 'two']) {
@@ -100,7 +102,8 @@ describe('evaluation over worker threads', () => {
     }
     const tooMany = await runCli(home, [...base, '--workers', '4']);
     expect(tooMany.code).toBe(1);
-    expect(tooMany.err).toBe('exitlab eval: error: --workers 4 is more than the 3 batches of 24 images (--batch-size 8): each worker attacks whole batches; use fewer workers or a smaller --batch-size');
+    expect(tooMany.err).toBe('exitlab eval: error: --workers 4 is more than the 3 batches of 24 images (--batch-size 8): ' +
+      'each worker attacks whole batches; use fewer workers or a smaller --batch-size');
     expect(tooMany.progress).toBe('');
     const huge = await runCli(home, [...base, '--workers', '100000']);
     expect(huge.code).toBe(2);

@@ -43,13 +43,17 @@ const status = async (name: string) => JSON.parse((await runCli(home, ['study', 
 describe('exitlab study', () => {
   it('trains and evaluates every run of the grid, writes the report, and a second run starts nothing', async () => {
     // fgsm trains a single-exit network: its evaluation must rebuild that one, not the recipe's 2 exits.
-    const r = await runCli(home, ['study', 'run', writeRecipe(recipe('pair', [{ method: 'fgsm-me' }, { method: 'fgsm-me', lambda: 'zero' }, { method: 'fgsm' }])), '--json']);
+    const r = await runCli(home, [
+      'study', 'run', writeRecipe(recipe('pair', [{ method: 'fgsm-me' }, { method: 'fgsm-me', lambda: 'zero' }, { method: 'fgsm' }])), '--json',
+    ]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const states = await status('pair');
     expect(states.map((s) => [s.key, s.state])).toEqual([['fgsm-me-s3', 'evaluated'], ['fgsm-me-lambda-0-s3', 'evaluated'], ['fgsm-s3', 'evaluated']]);
     const dir = path.join(home, 'studies', 'pair', 'report');
-    for (const f of ['index.html', 'table.md', 'report.json', 'figures/overfitting.png', 'figures/overfitting.svg', 'figures/fc-norm.svg', 'figures/feature-distance.svg']) {
+    for (const f of [
+      'index.html', 'table.md', 'report.json', 'figures/overfitting.png', 'figures/overfitting.svg', 'figures/fc-norm.svg', 'figures/feature-distance.svg',
+    ]) {
       expect(fs.existsSync(path.join(dir, f)), f).toBe(true);
     }
     const table = fs.readFileSync(path.join(dir, 'table.md'), 'utf8');
@@ -60,7 +64,9 @@ describe('exitlab study', () => {
     const again = await runCli(home, ['study', 'run', 'pair', '--json']);
     expect(again.code).toBe(0);
     const phases = again.out.split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'study').map((e) => `${e.key}:${e.phase}`);
-    expect(phases).toEqual(['fgsm-me-s3:trained', 'fgsm-me-s3:evaluated', 'fgsm-me-lambda-0-s3:trained', 'fgsm-me-lambda-0-s3:evaluated', 'fgsm-s3:trained', 'fgsm-s3:evaluated']);
+    expect(phases).toEqual([
+      'fgsm-me-s3:trained', 'fgsm-me-s3:evaluated', 'fgsm-me-lambda-0-s3:trained', 'fgsm-me-lambda-0-s3:evaluated', 'fgsm-s3:trained', 'fgsm-s3:evaluated',
+    ]);
     expect(runIds()).toEqual(before);
     expect(fs.readdirSync(path.join(home, 'runs', states[0].runId!, 'evaluations')).sort()).toEqual([expect.stringMatching(/^eval-.*\.json$/), 'feature-distance.json']);
   }, 300_000);
@@ -100,7 +106,9 @@ describe('exitlab study', () => {
       expect(r.err).toMatch(message);
       expect(fs.existsSync(path.join(home, 'studies', (bad as { name: string }).name))).toBe(false);
     }
-    const changed = await runCli(home, ['study', 'run', writeRecipe({ ...recipe('pair', [{ method: 'fgsm-me' }, { method: 'fgsm-me', lambda: 'zero' }, { method: 'fgsm' }]), seeds: [4] })]);
+    const changed = await runCli(home, [
+      'study', 'run', writeRecipe({ ...recipe('pair', [{ method: 'fgsm-me' }, { method: 'fgsm-me', lambda: 'zero' }, { method: 'fgsm' }]), seeds: [4] }),
+    ]);
     expect(changed.code).toBe(1);
     expect(changed.err).toMatch(/study 'pair' exists with another recipe \(it differs in: seeds\)/);
   });

@@ -23,7 +23,10 @@ afterAll(() => {
 
 const recipe = {
   name: 'solo', dataset: 'synthetic',
-  train: { model: { blocks: 2, step: 1, base: 1, channels: 4, growthRate: 2, scales: 2, classifierChannels: 8 }, batchSize: 16, trainSamples: 64, evalSamples: 16, epochs: 1, maxBatchesPerEpoch: 2, backend: 'wasm', workers: 1 },
+  train: {
+    model: { blocks: 2, step: 1, base: 1, channels: 4, growthRate: 2, scales: 2, classifierChannels: 8 },
+    batchSize: 16, trainSamples: 64, evalSamples: 16, epochs: 1, maxBatchesPerEpoch: 2, backend: 'wasm', workers: 1,
+  },
   arms: [{ method: 'fgsm-me' }], seeds: [0], eval: { attacks: ['clean', 'pgd20'], samples: 16, calibrationSamples: 32, backend: 'wasm' },
 };
 const recipeFile = path.join(root, 'solo.json');
@@ -80,7 +83,8 @@ describe('study run --on slurm refuses bad input before it writes or submits any
     if (readOnly === null) return console.warn('unwritable shared directory not tested: cannot mount a read-only tmpfs here');
     const ro = await runCli(home, ['study', 'run', recipeFile, '--on', 'slurm', '--shared-dir', readOnly]);
     expect(ro.code).toBe(1);
-    expect(ro.err).toMatch(new RegExp(`^exitlab study: error: --shared-dir ${readOnly} is not writable: (the file system is read-only \\(EROFS\\)|permission denied \\(EACCES\\))$`));
+    expect(ro.err).toMatch(new RegExp(`^exitlab study: error: --shared-dir ${readOnly} is not writable: ` +
+      '(the file system is read-only \\(EROFS\\)|permission denied \\(EACCES\\))$'));
     nothingWritten(readOnly);
   });
 

@@ -64,7 +64,9 @@ const settled = (states: Record<string, { slurm: SlurmCell }>) => Object.values(
 const storedRuns = () => {
   const store = openStore(home);
   try {
-    return store.listRuns().map((r) => ({ id: r.id, status: r.status, evaluations: store.getRun(r.id).evaluations.length, epochs: store.getRun(r.id).epochs.map((e) => e.epoch) }));
+    return store.listRuns().map((r) => ({
+      id: r.id, status: r.status, evaluations: store.getRun(r.id).evaluations.length, epochs: store.getRun(r.id).epochs.map((e) => e.epoch),
+    }));
   } finally {
     store.close();
   }
@@ -100,7 +102,8 @@ describe.skipIf(cluster.skip !== null)('a study on Slurm', () => {
       const s = await slurmStates();
       return settled(s) ? s : null;
     });
-    expect(Object.fromEntries(Object.entries(states).map(([k, c]) => [k, c.slurm.state]))).toEqual({ [DONE]: 'completed', [KILLED]: 'failed', [CANCELLED]: 'cancelled' });
+    expect(Object.fromEntries(Object.entries(states).map(([k, c]) => [k, c.slurm.state])))
+      .toEqual({ [DONE]: 'completed', [KILLED]: 'failed', [CANCELLED]: 'cancelled' });
     expect(states[CANCELLED].slurm.job).toBe(`${first.jobId}_2`);
 
     const collect = await runCli(home, ['study', 'collect', 'tiny', '--json']);
@@ -126,7 +129,9 @@ describe.skipIf(cluster.skip !== null)('a study on Slurm', () => {
     expect(Number(/training from epoch (\d+) of 4/.exec(log)?.[1])).toBeGreaterThanOrEqual(2);
 
     const rest = await runCli(home, ['study', 'collect', 'tiny', '--json']);
-    expect(JSON.parse(rest.out)).toMatchObject({ imported: [{ key: KILLED, runId: killedRun.runId }, { key: CANCELLED }], alreadyCollected: [DONE], skipped: [], waiting: [] });
+    expect(JSON.parse(rest.out)).toMatchObject({
+      imported: [{ key: KILLED, runId: killedRun.runId }, { key: CANCELLED }], alreadyCollected: [DONE], skipped: [], waiting: [],
+    });
     const runs = storedRuns();
     expect(runs).toHaveLength(3);
     for (const r of runs) expect(r).toMatchObject({ status: 'completed', evaluations: 2 });

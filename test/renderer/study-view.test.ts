@@ -9,13 +9,23 @@ import { setApi } from '../../src-renderer/src/lib/api';
 import { router } from '../../src-renderer/src/lib/router.svelte';
 import StudyViewComponent from '../../src-renderer/src/views/StudyView.svelte';
 
-const { recipe } = checkStudyRecipe({ name: 'tiny', dataset: 'synthetic', train: { epochs: 2, model: { blocks: 2 } }, arms: [{ method: 'fgsm-me' }, { method: 'fgsm-me', lambda: 'zero' }] });
-const task = (state: SlurmCell['state'], job: string, collected = false): SlurmCell => ({ state, job, source: 'slurm', detail: state.toUpperCase(), collected, epochsDone: null });
+const { recipe } = checkStudyRecipe({
+  name: 'tiny', dataset: 'synthetic', train: { epochs: 2, model: { blocks: 2 } }, arms: [{ method: 'fgsm-me' }, { method: 'fgsm-me', lambda: 'zero' }],
+});
+const task = (state: SlurmCell['state'], job: string, collected = false): SlurmCell => ({
+  state, job, source: 'slurm', detail: state.toUpperCase(), collected, epochsDone: null,
+});
 const view = (collected: boolean): StudyView => ({
   recipe,
   cells: [
-    { key: 'fgsm-me-s0', label: 'fgsm-me', seed: 0, method: 'fgsm-me', runId: collected ? 'run-a' : null, state: collected ? 'evaluated' : 'pending', epochsDone: collected ? 2 : 0, epochs: 2, trainingSeconds: null, slurm: task('completed', '12_0', collected) },
-    { key: 'fgsm-me-lambda-0-s0', label: 'fgsm-me λ=0', seed: 0, method: 'fgsm-me', runId: null, state: 'pending', epochsDone: 0, epochs: 2, trainingSeconds: null, slurm: task('cancelled', '12_1') },
+    {
+      key: 'fgsm-me-s0', label: 'fgsm-me', seed: 0, method: 'fgsm-me', runId: collected ? 'run-a' : null, state: collected ? 'evaluated' : 'pending',
+      epochsDone: collected ? 2 : 0, epochs: 2, trainingSeconds: null, slurm: task('completed', '12_0', collected),
+    },
+    {
+      key: 'fgsm-me-lambda-0-s0', label: 'fgsm-me λ=0', seed: 0, method: 'fgsm-me', runId: null, state: 'pending',
+      epochsDone: 0, epochs: 2, trainingSeconds: null, slurm: task('cancelled', '12_1'),
+    },
   ],
   slurm: { sharedDir: '/scratch/x' },
   table: { header: ['Arm'], rows: [] },
@@ -33,12 +43,17 @@ function fakeApi() {
       if (method === 'studies.get') return view(collected);
       if (method === 'studies.collect') {
         collected = true;
-        return { imported: [{ key: 'fgsm-me-s0', runId: 'run-a' }], alreadyCollected: [], skipped: [{ key: 'x-s0', reason: 'bundle does not match its checksum' }], waiting: ['fgsm-me-lambda-0-s0'] } satisfies StudyCollectResult;
+        return {
+          imported: [{ key: 'fgsm-me-s0', runId: 'run-a' }], alreadyCollected: [],
+          skipped: [{ key: 'x-s0', reason: 'bundle does not match its checksum' }], waiting: ['fgsm-me-lambda-0-s0'],
+        } satisfies StudyCollectResult;
       }
       throw new Error(`unexpected ${method}`);
     },
     on: () => () => {},
   };
+  // A partial fake: only the methods these tests drive (studies.list, .get, .collect) behind one untyped
+  // `invoke`, and an `on` that never fires, so it cannot meet ExitLabApi's generic per-method signatures.
   return { api: api as unknown as ExitLabApi, calls };
 }
 

@@ -44,7 +44,11 @@ export async function run(argv: string[]): Promise<number> {
   const home = resolveHome(values.home);
   if (values.runs !== undefined && values.study !== undefined) throw new UsageError('give --runs or --study, not both');
   const ids = values.study !== undefined ? studyRunIds(home, values.study) : (values.runs ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (!ids.length) throw new UsageError(values.study !== undefined ? `study '${values.study}' has no run in this data folder yet` : '--runs <id,id,...> or --study <name> is required');
+  if (!ids.length) {
+    throw new UsageError(
+      values.study !== undefined ? `study '${values.study}' has no run in this data folder yet` : '--runs <id,id,...> or --study <name> is required',
+    );
+  }
   const format = values.json ? 'json' : (values.format ?? 'md');
   if (format !== 'md' && format !== 'json') throw new UsageError(`--format must be md or json, got '${format}'`);
   let view;

@@ -14,13 +14,18 @@ function headInput(fc: tf.layers.Layer): tf.SymbolicTensor {
   for (;;) {
     const layer = t.sourceLayer as tf.layers.Layer;
     if (layer.getClassName() === 'Conv2D' && ++convolutions === HEAD_CONVOLUTIONS) return layer.input as tf.SymbolicTensor;
-    if (Array.isArray(layer.input) || layer.getClassName() === 'InputLayer') throw new Error(`exit layer ${fc.name}: its head does not have ${HEAD_CONVOLUTIONS} convolutions`);
+    if (Array.isArray(layer.input) || layer.getClassName() === 'InputLayer') {
+      throw new Error(`exit layer ${fc.name}: its head does not have ${HEAD_CONVOLUTIONS} convolutions`);
+    }
     t = layer.input;
   }
 }
 
 /** Per exit, the features its head reads, for images in [0,1] (normalised as the network's forward does). */
-export function exitFeatures(net: MultiExitNet, normalisation: { mean: number[]; std: number[] }): { features(x: tf.Tensor4D): tf.Tensor4D[]; dispose(): void } {
+export function exitFeatures(
+  net: MultiExitNet,
+  normalisation: { mean: number[]; std: number[] },
+): { features(x: tf.Tensor4D): tf.Tensor4D[]; dispose(): void } {
   const model = net.layersModel;
   const outputs = net.fcKernels.map((k) => headInput(model.getLayer(k.originalName.split('/')[0])));
   const featureModel = tf.model({ inputs: model.inputs, outputs });

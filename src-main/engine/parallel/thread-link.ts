@@ -35,11 +35,14 @@ export class ThreadLink<Command extends { type: string }, Event extends { type: 
       died: (d) => {
         this.death = `${name} died (${d.how})${d.outOfMemory ? ', out of memory' : ''}${d.lastLine ? `: ${d.lastLine}` : ''}`;
         onFailure();
+        // Every thread's events include ThreadFailure (thread-serve.ts sends it), but `Event` is a type
+        // parameter known only to have a `type`, so TypeScript cannot see that a ThreadFailure is one.
         return { type: 'failed', message: this.death, aborted: false } satisfies ThreadFailure as unknown as Event;
       },
       onEvent: (e) => {
         if (e.type === 'ready') return;
         if (e.type === 'failed') {
+          // The other way round: `e.type === 'failed'` does not narrow a type parameter to ThreadFailure.
           const f = e as unknown as ThreadFailure;
           if (!f.aborted) onFailure();
           return this.fail(this.death ?? `${name}: ${f.message}`, f.aborted);

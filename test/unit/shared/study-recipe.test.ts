@@ -45,7 +45,8 @@ describe('study recipes', () => {
 
   it('the built-in claim recipe trains the three arms on the same network, data, schedule and seed', () => {
     const { cells } = checkStudyRecipe({ ...BUILT_IN_STUDIES.claim, dataset: 'cifar10' });
-    expect(cells.map((c) => [c.config.method, c.config.model.exits, c.config.lambda])).toEqual([['fgsm', 'all', null], ['fgsm-me', 'all', [0.1, 0.15, 0.15]], ['fgsm-me', 'all', [0, 0, 0]]]);
+    expect(cells.map((c) => [c.config.method, c.config.model.exits, c.config.lambda]))
+      .toEqual([['fgsm', 'all', null], ['fgsm-me', 'all', [0.1, 0.15, 0.15]], ['fgsm-me', 'all', [0, 0, 0]]]);
     const shared = (c: (typeof cells)[number]) => ({ ...c.config, method: null, lambda: null });
     expect(shared(cells[1])).toEqual(shared(cells[0]));
     expect(shared(cells[2])).toEqual(shared(cells[0]));

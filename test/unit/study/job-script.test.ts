@@ -5,17 +5,21 @@ import { checkStudyRecipe } from '../../../src-shared/study';
 import { jobScript } from '../../../src-main/study/slurm/job-script';
 
 const { recipe, cells } = checkStudyRecipe({
-  name: 'grid', dataset: 'synthetic', train: { epochs: 1, model: { blocks: 2 } }, arms: [{ method: 'fgsm-me' }, { method: 'fgsm-me', lambda: 'zero' }], seeds: [0, 1],
+  name: 'grid', dataset: 'synthetic', train: { epochs: 1, model: { blocks: 2 } },
+  arms: [{ method: 'fgsm-me' }, { method: 'fgsm-me', lambda: 'zero' }], seeds: [0, 1],
 });
 
 describe('the job script', () => {
   it("holds the options, the array of the cells submitted and each task's command", () => {
-    const options = SlurmOptionsSchema.parse({ partition: 'gpu', time: '1-02:00:00', cpusPerTask: 4, mem: '16G', gres: 'gpu:1', account: 'lab', qos: 'normal', sbatchArgs: ['--constraint=a100'] });
+    const options = SlurmOptionsSchema.parse({
+      partition: 'gpu', time: '1-02:00:00', cpusPerTask: 4, mem: '16G', gres: 'gpu:1', account: 'lab', qos: 'normal', sbatchArgs: ['--constraint=a100'],
+    });
     const script = jobScript({ recipe, cells, indices: [1, 2, 3], shared: '/scratch/x', repo: "/opt/exit lab's", options });
     const lines = script.split('\n');
     expect(lines[0]).toBe('#!/bin/bash');
     expect(lines.filter((l) => l.startsWith('#SBATCH'))).toEqual([
-      '#SBATCH --job-name=exitlab-grid', '#SBATCH --array=1-3', '#SBATCH --chdir=/scratch/x/studies/grid', '#SBATCH --output=/scratch/x/studies/grid/logs/%A_%a.out',
+      '#SBATCH --job-name=exitlab-grid', '#SBATCH --array=1-3', '#SBATCH --chdir=/scratch/x/studies/grid',
+      '#SBATCH --output=/scratch/x/studies/grid/logs/%A_%a.out',
       '#SBATCH --partition=gpu', '#SBATCH --account=lab', '#SBATCH --qos=normal', '#SBATCH --time=1-02:00:00', '#SBATCH --cpus-per-task=4', '#SBATCH --mem=16G',
       '#SBATCH --gres=gpu:1', '#SBATCH --constraint=a100',
     ]);

@@ -40,9 +40,11 @@ describe('Slurm output', () => {
   });
 
   it("reads slurmstepd's line in a task's log: cancelled, or cancelled due to its time limit", () => {
-    expect(endInLog('x\nslurmstepd-vm: error: *** JOB 3 ON vm CANCELLED AT 2026-12-03T09:19:27 ***\n')).toEqual({ state: 'cancelled', detail: 'cancelled (its log)' });
+    expect(endInLog('x\nslurmstepd-vm: error: *** JOB 3 ON vm CANCELLED AT 2026-12-03T09:19:27 ***\n'))
+      .toEqual({ state: 'cancelled', detail: 'cancelled (its log)' });
     expect(endInLog('slurmstepd: error: *** JOB 88 ON node7 CANCELLED AT 2026-12-03T10:00:00 DUE TO TIME LIMIT ***')?.state).toBe('timed-out');
-    expect(endInLog('slurmstepd: error: *** JOB 88 ON node7 CANCELLED AT 2026-12-03T10:00:00 DUE TO NODE FAILURE ***')).toEqual({ state: 'failed', detail: 'cancelled due to node failure (its log)' });
+    expect(endInLog('slurmstepd: error: *** JOB 88 ON node7 CANCELLED AT 2026-12-03T10:00:00 DUE TO NODE FAILURE ***'))
+      .toEqual({ state: 'failed', detail: 'cancelled due to node failure (its log)' });
     expect(endInLog('epoch 1: clean 6%')).toBeNull();
   });
 });
