@@ -16,6 +16,8 @@ export const FeatureDistanceReportSchema = z.object({
   samples: z.number().int().positive(),
   eps: z.number().positive(),
   seed: z.number().int().nonnegative(),
+  /** The block (1-based) whose features each exit reads: 1…n, or only the last one for a single-exit network. */
+  blocks: z.array(z.number().int().positive()),
   attacks: z.array(z.object({
     attack: z.enum(FEATURE_ATTACKS),
     /** Per exit: mean ‖f(x) − f(x′)‖₂ of its block's features, and the mean ‖f(x)‖₂ to read it against. */

@@ -97,9 +97,9 @@ function featureDistancePanel(run: StudyRunFigureInput): FigurePanel[] {
   const series = run.featureDistance.attacks.map((a) => ({
     label: a.attack === 'fgsm' ? 'FGSM' : 'PGD-20',
     color: attackColor(a.attack),
-    points: a.distance.map((y, e) => ({ x: e + 1, y })),
+    points: a.distance.map((y, e) => ({ x: run.featureDistance!.blocks[e] ?? e + 1, y })),
   }));
-  return [{ title: run.label, xLabel: 'block (exit)', yLabel: 'L2 distance of the features', percent: false, kind: 'line', series }];
+  return [{ title: run.label, xLabel: 'block', yLabel: 'L2 distance of the features', percent: false, kind: 'line', series }];
 }
 
 function earlyExitPanel(run: StudyRunFigureInput): FigurePanel[] {

@@ -3,6 +3,7 @@
 // evaluation reports as feature-distance.json (the latest measurement; a study reads it back).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { exitCountOf, type TrainConfig } from '../../src-shared/config';
 import type { EvalRequest } from '../../src-shared/evaluation';
 import { FeatureDistanceReportSchema, type FeatureDistanceReport } from '../../src-shared/feature-distance';
 import { locateDataset } from '../datasets/catalog';
@@ -14,6 +15,10 @@ import { writeFileAtomically } from '../temp-files';
 import { runNetwork, toImages } from './eval-setup';
 import { prepareEvaluation, type EvalProgressFn } from './evaluate-run';
 import { REPORTS_DIR, runDirOf } from './paths';
+
+/** Single-exit networks keep only the last block's exit. */
+const exitBlocks = (config: TrainConfig): number[] =>
+  (exitCountOf(config) === 1 ? [config.model.blocks] : Array.from({ length: config.model.blocks }, (_, b) => b + 1));
 
 const fileOf = (home: string, runId: string) => path.join(runDirOf(home, runId), REPORTS_DIR, 'feature-distance.json');
 
@@ -49,7 +54,7 @@ export async function measureFeatureDistance(
     });
     const report = FeatureDistanceReportSchema.parse({
       formatVersion: 1, runId: request.runId, checkpoint: request.checkpoint, epoch: checkpoint.epoch,
-      samples: request.samples, eps: request.eps, seed: request.seed, attacks, createdAt: new Date().toISOString(),
+      samples: request.samples, eps: request.eps, seed: request.seed, blocks: exitBlocks(prepared.detail.config), attacks, createdAt: new Date().toISOString(),
     });
     writeFileAtomically(fileOf(home, request.runId), JSON.stringify(report, null, 2) + '\n', 'the feature-distance report');
     return report;

@@ -52,7 +52,7 @@ export function twoRuns(): StudyRunFigureInput[] {
         attack('pgd20', 'PGD-20', [0.2, 0.3, 0.4], [{ fraction: 0.25, macs: 1e6, accuracy: 0.2 }, { fraction: 0.5, macs: 1.4e6, accuracy: 0.35 }]),
       ]),
       featureDistance: {
-        formatVersion: 1, runId: 'a', checkpoint: 'last', epoch: 3, samples: 64, eps: 8, seed: 0, createdAt: '2026-12-03T10:00:00.000Z',
+        formatVersion: 1, runId: 'a', checkpoint: 'last', epoch: 3, samples: 64, eps: 8, seed: 0, blocks: [1, 2, 3], createdAt: '2026-12-03T10:00:00.000Z',
         attacks: [{ attack: 'fgsm', distance: [1, 2, 3], cleanNorm: [10, 10, 10] }, { attack: 'pgd20', distance: [1.5, 3, 4.5], cleanNorm: [10, 10, 10] }],
       },
     },
