@@ -3,6 +3,8 @@
 import type { RunDetail } from '../../src-shared/runs';
 import type { StudyCell, StudyCellState, StudyRecipe } from '../../src-shared/study';
 import type { EvaluationReport } from '../../src-shared/evaluation';
+import type { FeatureDistanceReport } from '../../src-shared/feature-distance';
+import { findFeatureDistance } from '../runs/feature-distance-run';
 import type { RunStore } from '../store/run-store';
 import { findStudyReport, studyEvalRequest } from './study-evaluation';
 import { readStudyState } from './study-folder';
@@ -13,6 +15,8 @@ export interface StudyCellStatus {
   state: StudyCellState;
   detail: RunDetail | null;
   report: EvaluationReport | null;
+  /** The run's feature-distance measurement for the study's request, when it was made. */
+  featureDistance: FeatureDistanceReport | null;
 }
 
 const STATE_OF_RUN: Record<RunDetail['summary']['status'], StudyCellState> = {
@@ -23,14 +27,11 @@ export function studyStatus(home: string, store: RunStore, recipe: StudyRecipe, 
   const state = readStudyState(home, recipe.name);
   return cells.map((cell) => {
     const runId = state.runs[cell.key] ?? null;
-    if (runId === null || !store.hasRun(runId)) return { cell, runId, state: 'pending', detail: null, report: null };
+    if (runId === null || !store.hasRun(runId)) return { cell, runId, state: 'pending', detail: null, report: null, featureDistance: null };
     const detail = store.getRun(runId);
-    const report = findStudyReport(home, studyEvalRequest(recipe, runId));
+    const request = studyEvalRequest(recipe, runId);
+    const report = findStudyReport(home, request);
     const runState = STATE_OF_RUN[detail.summary.status];
-    return { cell, runId, state: runState === 'trained' && report ? 'evaluated' : runState, detail, report };
+    return { cell, runId, state: runState === 'trained' && report ? 'evaluated' : runState, detail, report, featureDistance: findFeatureDistance(home, request) };
   });
 }
-
-/** Seconds of training of a run: the sum of its epochs' engine time (null before its first epoch). */
-export const trainingSeconds = (detail: RunDetail | null): number | null =>
-  detail?.epochs.length ? detail.epochs.reduce((s, e) => s + e.seconds, 0) : null;

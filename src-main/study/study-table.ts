@@ -4,9 +4,8 @@
 // GPU; a study's rows are whatever its recipe trained, so the labels keep the two apart.
 import { PAPER_CIFAR10_ROWS } from '../../src-shared/paper-results';
 import type { PaperTable } from '../../src-shared/evaluation';
-import { buildPaperTable, duration } from '../engine/eval/paper-table';
+import { buildPaperTable, duration, pct } from '../engine/eval/paper-table';
 import type { StudyCellStatus } from './study-status';
-import { trainingSeconds } from './study-status';
 import type { StudyRecipe } from '../../src-shared/study';
 
 export interface StudyTableRow {
@@ -21,8 +20,6 @@ export interface StudyTable {
   notes: string[];
 }
 
-const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : (100 * v).toFixed(1));
-
 export function studyTable(recipe: StudyRecipe, statuses: StudyCellStatus[]): StudyTable {
   const done = statuses.filter((s) => s.detail !== null);
   const measured = buildPaperTable(done.map((s) => ({ detail: s.detail!, report: s.report })), { kind: 'last' }, recipe.eval.attacks);
@@ -31,7 +28,7 @@ export function studyTable(recipe: StudyRecipe, statuses: StudyCellStatus[]): St
     const row = measured.rows[i];
     return {
       source: 'measured',
-      cells: [s.cell.label, String(s.cell.seed), row.runId, String(row.epochs), ...measured.attacks.map((a) => pct(row.cells[a.attack])), duration(trainingSeconds(s.detail)), 'measured here'],
+      cells: [s.cell.label, String(s.cell.seed), row.runId, String(row.epochs), ...measured.attacks.map((a) => pct(row.cells[a.attack] ?? null)), duration(row.trainingSeconds), 'measured here'],
     };
   });
   const paperHas = (attack: string) => PAPER_CIFAR10_ROWS.some((r) => attack in r.accuracy);

@@ -3,10 +3,9 @@
 import { studyFigures } from '../../src-shared/study-figures';
 import type { StudyCell, StudyRecipe, StudyView } from '../../src-shared/study';
 import type { RunStore } from '../store/run-store';
-import { findFeatureDistance } from '../runs/feature-distance-run';
-import { studyEvalRequest } from './study-evaluation';
+import { trainingSeconds } from '../engine/eval/paper-table';
 import type { SlurmCells } from './slurm/task-states';
-import { studyStatus, trainingSeconds, type StudyCellStatus } from './study-status';
+import { studyStatus, type StudyCellStatus } from './study-status';
 import { studyTable, type StudyTable } from './study-table';
 
 export interface StudyViewParts {
@@ -21,7 +20,7 @@ export function studyView(home: string, store: RunStore, recipe: StudyRecipe, ce
   const table = studyTable(recipe, statuses);
   const figures = studyFigures(statuses.filter((s) => s.detail).map((s) => ({
     label: `${s.cell.label} · seed ${s.cell.seed}`, method: s.cell.config.method, epochs: s.detail!.epochs, trainSeconds: trainingSeconds(s.detail), evaluation: s.report,
-    featureDistance: findFeatureDistance(home, studyEvalRequest(recipe, s.runId!)),
+    featureDistance: s.featureDistance,
   })));
   const view: StudyView = {
     recipe,

@@ -70,13 +70,12 @@ export function buildPaperTable(inputs: TableInput[], view: TableView, columns?:
       if (c.note && !notes.includes(c.note)) notes.push(c.note);
       if (a) perExit[attack] = a.perExit;
     }
-    const trained = detail.epochs.reduce((s, e) => s + e.seconds, 0);
     return {
       runId: detail.summary.id,
       method: detail.summary.method,
       dataset: detail.summary.dataset,
       epochs: detail.summary.epochsDone,
-      trainingSeconds: detail.epochs.length ? trained : null,
+      trainingSeconds: trainingSeconds(detail),
       totalSeconds: detail.summary.seconds || null,
       samples: report?.samples ?? null,
       eps: report?.eps ?? null,
@@ -92,7 +91,12 @@ export function buildPaperTable(inputs: TableInput[], view: TableView, columns?:
   return PaperTableSchema.parse({ view: describeView(view), attacks, rows });
 }
 
-const pct = (v: number | null) => (v === null ? '–' : (100 * v).toFixed(1));
+/** Seconds of training of a run: the sum of its epochs' engine time (null before its first epoch). */
+export const trainingSeconds = (detail: RunDetail | null): number | null =>
+  detail?.epochs.length ? detail.epochs.reduce((s, e) => s + e.seconds, 0) : null;
+
+/** An accuracy cell in %, '–' where there is no number. */
+export const pct = (v: number | null) => (v === null ? '–' : (100 * v).toFixed(1));
 export const duration = (s: number | null): string => (s === null ? '–' : s >= 3600 ? `${(s / 3600).toFixed(2)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(1)} s`);
 
 /** The table as GitHub Markdown: accuracies in %, training time, then notes (sample sizes, ε, checkpoint, warnings). */
