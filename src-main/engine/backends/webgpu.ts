@@ -8,6 +8,7 @@
 // therefore refuses every read once a fault was seen, so the step that reads its loss fails.
 import * as tf from '@tensorflow/tfjs';
 import type { AdapterReport } from '../../../src-shared/engine-messages';
+import { registerWebGpuKernels } from '../kernels';
 
 /** The few parts of the WebGPU API used here (its full typings need the DOM library). */
 interface GpuAdapterInfo { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter?: boolean }
@@ -142,6 +143,7 @@ export function registerWebGpuBackend(): void {
   const probed = session;
   // Loading the package registers its kernels for `webgpu`; its own backend factory stays off.
   const { WebGPUBackend } = require('@tensorflow/tfjs-backend-webgpu') as { WebGPUBackend: WebGpuBackendClass };
+  registerWebGpuKernels(probed.report.software);
   // Its constructor insists on `navigator.gpu`; set only after the import, or the package would
   // register a backend of its own on a device without our limits and fault checks.
   exposeNavigatorGpu(probed.gpu);

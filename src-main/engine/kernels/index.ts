@@ -1,5 +1,5 @@
-// Kernels the wasm backend lacks or runs slowly, registered over its own set, and a leaner batch
-// norm gradient for every backend. Both idempotent.
+// Kernels the wasm and webgpu backends lack or run slowly, registered over their own sets, and a
+// leaner batch norm gradient for every backend. All idempotent.
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterKernel } from './conv2d-backprop-filter';
 import { conv2DBackpropInputKernel } from './conv2d-backprop-input';
@@ -8,7 +8,10 @@ import { meanOverride, sumOverride } from './reductions';
 import { transposeOverride } from './transpose';
 import { fusedBatchNormGradConfig } from './batch-norm-grad';
 import { batchNormTrainingGradKernel, batchNormTrainingKernel } from './batch-norm-training';
-import { installWasmKernel, type KernelOverride } from './override';
+import { webgpuConv2DKernel } from './webgpu-conv2d';
+import { webgpuConv2DBackpropInputKernel } from './webgpu-conv2d-backprop-input';
+import { webgpuConv2DBackpropFilterKernel } from './webgpu-conv2d-backprop-filter';
+import { installKernel, type KernelOverride } from './override';
 
 const WASM_KERNELS: KernelOverride[] = [
   conv2DBackpropFilterKernel,
@@ -24,8 +27,20 @@ const WASM_KERNELS: KernelOverride[] = [
   batchNormTrainingGradKernel,
 ];
 
+/** `softwareOnly`: faster than the built-in on a CPU driver (SwiftShader), not measured on a GPU. */
+const WEBGPU_KERNELS: Array<{ kernel: KernelOverride; softwareOnly: boolean }> = [
+  { kernel: webgpuConv2DKernel, softwareOnly: true },
+  { kernel: webgpuConv2DBackpropInputKernel, softwareOnly: true },
+  { kernel: webgpuConv2DBackpropFilterKernel, softwareOnly: false },
+];
+
 export function registerWasmKernels(): void {
-  WASM_KERNELS.forEach(installWasmKernel);
+  for (const kernel of WASM_KERNELS) installKernel(kernel, 'wasm');
+}
+
+/** Once per process, for its one adapter: a process never changes from a software to a hardware one. */
+export function registerWebGpuKernels(softwareAdapter: boolean): void {
+  for (const { kernel, softwareOnly } of WEBGPU_KERNELS) if (softwareAdapter || !softwareOnly) installKernel(kernel, 'webgpu');
 }
 
 export function registerGradients(): void {

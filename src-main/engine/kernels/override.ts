@@ -1,4 +1,4 @@
-// Our wasm kernels replace tfjs's built-in ones of the same name; some keep the built-in for the
+// Our kernels replace a backend's built-in ones of the same name; some keep the built-in for the
 // cases they do not handle.
 import * as tf from '@tensorflow/tfjs';
 
@@ -22,26 +22,28 @@ export function attrsOf<T extends object>(attrs: tf.NamedAttrMap | undefined): T
 
 const installed = new Map<string, tf.KernelConfig>();
 
-export function installWasmKernel(override: KernelOverride): void {
-  const current = tf.getKernel(override.kernelName, 'wasm');
-  if (current && installed.get(override.kernelName) === current) return;
+/** Registers `override` for `backendName` over what is there (again only if something replaced it). */
+export function installKernel(override: KernelOverride, backendName: string): void {
+  const key = `${backendName}/${override.kernelName}`;
+  const current = tf.getKernel(override.kernelName, backendName);
+  if (current && installed.get(key) === current) return;
   const builtin: KernelFn = current
     ? // tf.KernelFunc types `backend` as {} and `inputs` as a map; tfjs calls it with the values
       // KernelArgs names (the backend object; an array for Concat), so the two are the same function.
       (current.kernelFunc as unknown as KernelFn)
     : () => {
-        throw new Error(`wasm kernel ${override.kernelName} has no built-in fallback`);
+        throw new Error(`${backendName} kernel ${override.kernelName} has no built-in fallback`);
       };
   // Unregister first so tfjs does not warn about a duplicate registration.
-  if (current) tf.unregisterKernel(override.kernelName, 'wasm');
+  if (current) tf.unregisterKernel(override.kernelName, backendName);
   const config: tf.KernelConfig = {
     kernelName: override.kernelName,
-    backendName: 'wasm',
+    backendName,
     // The same function seen the other way (see `builtin` above).
     kernelFunc: override.make(builtin) as unknown as tf.KernelFunc,
     // The backend runs setup functions when it starts: keep the built-in's, which the fallback needs.
     setupFunc: current?.setupFunc,
   };
   tf.registerKernel(config);
-  installed.set(override.kernelName, config);
+  installed.set(key, config);
 }

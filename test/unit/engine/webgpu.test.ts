@@ -21,6 +21,7 @@ import { readCheckpoint, snapshot, writeCheckpoint } from '../../../src-main/eng
 import { randomBatch, tinyNet } from '../../helpers/tiny-net';
 import { tinyBatch, tinyExitNet } from '../../helpers/tiny-exit-net';
 import { relError } from '../../helpers/relative-error';
+import { filterGradChunks } from '../../../src-main/engine/kernels/webgpu-conv2d-backprop-filter';
 
 const probe = await selectBackend('webgpu').catch((err: Error) => err);
 const available = !(probe instanceof Error);
@@ -103,6 +104,20 @@ describe.skipIf(!available)('webgpu backend', () => {
       expect(relError(flipped.cpu[0], result.cpu[0])).toBeGreaterThan(0.1);
     });
   }
+
+  // A 3×3×32×32 filter splits the 7 (image, row) pairs of the sum into chunks of 2, 2, 2 and 1:
+  // a chunk's bounds off by one row would drop or double a row of the sum.
+  it('the filter gradient summed in uneven chunks matches cpu', async () => {
+    expect(filterGradChunks(7, 3 * 3 * 32 * 32)).toEqual({ chunks: 4, rowsPerChunk: 2 });
+    const result = await onBoth(() => {
+      const x = tf.randomNormal([1, 7, 5, 32], 0, 1, 'float32', 4) as tf.Tensor4D;
+      const dy = tf.randomNormal([1, 7, 5, 32], 0, 1, 'float32', 5) as tf.Tensor4D;
+      const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 32, 32] };
+      return [tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs) as tf.Tensor];
+    });
+    measured['filter gradient in chunks'] = worst(result);
+    expect(measured['filter gradient in chunks']).toBeLessThan(1e-5);
+  });
 
   it('MSDNet: every exit’s logits, the input gradient and the weight gradients match cpu', async () => {
     const { x, y } = randomBatch(2, 5);
