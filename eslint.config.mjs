@@ -6,7 +6,6 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 import svelte from 'eslint-plugin-svelte';
 import svelteParser from 'svelte-eslint-parser';
-import { LINT_LATER } from './scripts/lint-later.mjs';
 
 // A local rule rather than `no-restricted-syntax`: `x as unknown as T` throws the type checker
 // away, so it is allowed only with a comment that says why, on the line of the cast or the line
@@ -73,6 +72,4 @@ export default defineConfig(
     files: ['**/*.mjs'],
     rules: { 'no-unused-vars': 'error', 'max-len': ['error', { code: 160, tabWidth: 2, ignoreUrls: true }] },
   },
-  // Long lines in files other branches are rewriting now: wrapped after they merge (scripts/lint-later.mjs).
-  { files: LINT_LATER, rules: { 'max-len': 'off' } },
 );

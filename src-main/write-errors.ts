@@ -30,21 +30,32 @@ function freeBytes(file: string): number | null {
 }
 
 /**
- * "cannot write <what>: <reason> (<code>)" for a file-system or SQLite write failure, else null.
- * `what` names what was being written, with its path; `file` is the path written, where the free
- * space is looked up.
+ * "<reason> (<code>)" for a file-system or SQLite write failure, else null. `file` is the path
+ * written, where the free space is looked up.
  */
-export function describeWriteFailure(err: unknown, what: string, file: string): string | null {
+function writeFailureReason(err: unknown, file: string): string | null {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return null;
-  if (code in REASONS) return `cannot write ${what}: ${REASONS[code]} (${code})`;
+  if (code in REASONS) return `${REASONS[code]} (${code})`;
   const free = code.startsWith('SQLITE_IOERR') ? freeBytes(file) : null;
-  if (free !== null && free < NEARLY_FULL) return `cannot write ${what}: no space left on the device (${code})`;
+  if (free !== null && free < NEARLY_FULL) return `no space left on the device (${code})`;
   return null;
 }
 
-/** Rethrows a write failure as `wrap(message)`; anything else unchanged. */
+/**
+ * "<prefix>: <reason> (<code>)" for a file-system or SQLite write failure of `file`; for any other
+ * error, "<otherwise>: <its own message>" (`otherwise` differs where the error may be no write's).
+ */
+export function writeFailureMessage(err: unknown, prefix: string, file: string, otherwise = prefix): string {
+  const reason = writeFailureReason(err, file);
+  return reason ? `${prefix}: ${reason}` : `${otherwise}: ${(err as Error).message}`;
+}
+
+/**
+ * Rethrows a write failure as `wrap("cannot write <what>: <reason> (<code>)")`, `what` naming what
+ * was being written, with its path; anything else unchanged.
+ */
 export function rethrowWriteFailure(err: unknown, what: string, file: string, wrap: (message: string) => Error = (m) => new Error(m)): never {
-  const message = describeWriteFailure(err, what, file);
-  throw message ? wrap(message) : err;
+  const reason = writeFailureReason(err, file);
+  throw reason ? wrap(`cannot write ${what}: ${reason}`) : err;
 }

@@ -48,12 +48,13 @@ export function attackName(attack: string, steps: number): string {
 }
 
 /** An attack's name with its usual step count, for menus ("BIM-20", "AutoAttack"). */
-export const attackMenuName = (attack: EvalAttack): string => attackName(attack, (ATTACK_STEPS as Partial<Record<string, number>>)[attack] ?? AA_STANDARD_SETTINGS.steps);
+export const attackMenuName = (attack: EvalAttack): string =>
+  attackName(attack, (ATTACK_STEPS as Partial<Record<string, number>>)[attack] ?? AA_STANDARD_SETTINGS.steps);
 
 /** Which exits the attacks' losses look at: `exit:N` (1-based), `average`, `max-average`. */
 export const EvalTargetSchema = z.string().regex(/^(average|max-average|exit:[1-9][0-9]*)$/, 'a target is average, max-average or exit:N');
 
-export const EarlyExitPointSchema = z.object({
+const EarlyExitPointSchema = z.object({
   /** Budget as a fraction of the last exit's cost, and in MACs per image. */
   fraction: z.number().positive(),
   budgetMacs: z.number().nonnegative(),
@@ -73,7 +74,7 @@ export const EarlyExitPointSchema = z.object({
 });
 export type EarlyExitPoint = z.infer<typeof EarlyExitPointSchema>;
 
-export const AttackResultSchema = z.object({
+const AttackResultSchema = z.object({
   attack: EvalAttackSchema,
   /** "PGD-20", "AutoAttack (standard)", "AutoAttack (reduced: …)". */
   label: z.string(),
@@ -123,7 +124,7 @@ export function aimOf(a: AttackResult, e: number, reportTarget: string | undefin
   return m && Number(m[1]) !== e + 1 ? null : reportTarget;
 }
 
-export const BudgetSchema = z.object({
+const BudgetSchema = z.object({
   fraction: z.number().positive(),
   budgetMacs: z.number().nonnegative(),
   threshold: z.number(),
@@ -132,7 +133,7 @@ export const BudgetSchema = z.object({
   feasible: z.boolean(),
 });
 
-export const EpsSweepSchema = z.object({
+const EpsSweepSchema = z.object({
   attack: z.string(),
   points: z.array(z.object({ eps: z.number(), perExit: z.array(z.number()) })),
 });
@@ -199,7 +200,7 @@ export const PaperTableSchema = z.object({
 export type PaperTable = z.infer<typeof PaperTableSchema>;
 
 /** Reduced settings an evaluation may ask for (tests, quick looks); the report labels them. */
-export const AttackSettingsInputSchema = z.object({
+const AttackSettingsInputSchema = z.object({
   /** Restarts of PGD and CW. */
   restarts: z.number().int().min(1).max(100).default(1),
   aaSteps: z.number().int().min(1).max(10_000).default(AA_STANDARD_SETTINGS.steps),

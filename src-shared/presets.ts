@@ -76,12 +76,13 @@ for (const p of Object.values(PRESETS)) {
   if (parsed.lambda?.length !== parsed.model.blocks) throw new Error(`preset ${p.id}: λ needs one value per exit`);
 }
 
-/** A preset's λ for another exit count: each exit takes the value at the same relative depth. */
+/**
+ * A paper preset's λ on a network with `exits` exits: its own at its exit count, the paper's rule
+ * (paperLambda) on any other, so that the λ editor gives the λ the engine defaults to.
+ */
 export function presetLambda(id: PresetId, exits: number): number[] {
   const lambda = PRESETS[id].config.lambda;
-  if (exits === lambda.length) return [...lambda];
-  if (exits === 1) return [lambda[lambda.length - 1]];
-  return Array.from({ length: exits }, (_, i) => lambda[Math.round((i * (lambda.length - 1)) / (exits - 1))]);
+  return exits === lambda.length ? [...lambda] : paperLambda(exits);
 }
 
 const defined = <T extends object>(o: T | undefined): Partial<T> => Object.fromEntries(

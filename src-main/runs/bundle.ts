@@ -13,7 +13,7 @@ import { StoreError, type RunStore } from '../store/run-store';
 import { codeVersion } from './code-version';
 import { runDirOf } from './paths';
 import { tempPathInHome, removeStaleTemps, tempPathFor } from '../temp-files';
-import { describeWriteFailure } from '../write-errors';
+import { writeFailureMessage } from '../write-errors';
 
 const MAGIC = 'EXITLAB-BUNDLE-1\n';
 
@@ -101,7 +101,7 @@ export function exportBundle(home: string, store: RunStore, runId: string, out: 
     fs.renameSync(tmp, dest);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
-    throw new BundleError(describeWriteFailure(err, dest, dest) ?? `cannot write ${dest}: ${(err as Error).message}`);
+    throw new BundleError(writeFailureMessage(err, `cannot write ${dest}`, dest));
   }
   return { file: dest, bytes: packed.byteLength, files: names.length, sha256: sha256(packed) };
 }
@@ -173,9 +173,7 @@ export function importBundle(home: string, store: RunStore, file: string, expect
     fs.renameSync(tmp, dir);
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
-    throw new BundleError(
-      describeWriteFailure(err, `the run's files into ${dir}`, dir) ?? `cannot write the run's files into ${dir}: ${(err as Error).message}`,
-    );
+    throw new BundleError(writeFailureMessage(err, `cannot write the run's files into ${dir}`, dir));
   }
   try {
     store.importRun(header.run);

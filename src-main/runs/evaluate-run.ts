@@ -15,7 +15,9 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../src-shared/config';
 import type { DatasetManifest } from '../../src-shared/datasets';
-import { EvalChildEventSchema, EvalRequestSchema, EvaluationReportSchema, type EvalChildEvent, type EvalRequestInput, type EvalRequest, type EvaluationReport } from '../../src-shared/evaluation';
+import {
+  EvalChildEventSchema, EvalRequestSchema, EvaluationReportSchema, type EvalChildEvent, type EvalRequestInput, type EvalRequest, type EvaluationReport,
+} from '../../src-shared/evaluation';
 import type { Evaluation, EvaluationInput } from '../../src-shared/runs';
 import { locateDataset, readDatasetManifest } from '../datasets/catalog';
 import { readSplit } from '../datasets/store';
@@ -32,7 +34,7 @@ import { CHECKPOINT_FILES, REPORTS_DIR, runDirOf, storedPath } from './paths';
 import { tempPathFor } from '../temp-files';
 import { rethrowWriteFailure } from '../write-errors';
 
-export { EvaluationError, type PreparedEvaluation } from './eval-setup';
+export { EvaluationError } from './eval-setup';
 
 export interface EvalProgress {
   fraction: number | null;
@@ -53,7 +55,8 @@ export function prepareEvaluation(home: string, store: RunStore, input: EvalRequ
   if (!fs.existsSync(ckpt)) {
     const other = request.checkpoint === 'best' ? 'last' : 'best';
     const hasOther = fs.existsSync(path.join(runDirOf(home, detail.summary.id), CHECKPOINT_FILES[other]));
-    throw new EvaluationError(`run '${detail.summary.id}' has no ${request.checkpoint} checkpoint${hasOther ? `; try --checkpoint ${other}` : ': it stopped before its first checkpoint, so there is no trained network to evaluate'}`);
+    throw new EvaluationError(`run '${detail.summary.id}' has no ${request.checkpoint} checkpoint` +
+      `${hasOther ? `; try --checkpoint ${other}` : ': it stopped before its first checkpoint, so there is no trained network to evaluate'}`);
   }
   let dataset: DatasetManifest;
   try {
@@ -63,10 +66,13 @@ export function prepareEvaluation(home: string, store: RunStore, input: EvalRequ
   }
   const testCount = dataset.splits.test?.count ?? 0;
   if (testCount === 0) throw new EvaluationError(`data set '${dataset.id}' has no test images`);
-  if (request.samples > testCount) throw new EvaluationError(`--samples ${request.samples} is more than the ${testCount} test images of data set '${dataset.id}'`);
+  if (request.samples > testCount) {
+    throw new EvaluationError(`--samples ${request.samples} is more than the ${testCount} test images of data set '${dataset.id}'`);
+  }
   const batches = batchCount(request.samples, request.batchSize);
   if (request.workers !== null && request.workers > batches) {
-    throw new EvaluationError(`--workers ${request.workers} is more than the ${batches} batch${batches > 1 ? 'es' : ''} of ${request.samples} images (--batch-size ${request.batchSize}): each worker attacks whole batches; use fewer workers or a smaller --batch-size`);
+    throw new EvaluationError(`--workers ${request.workers} is more than the ${batches} batch${batches > 1 ? 'es' : ''} of ${request.samples} images ` +
+      `(--batch-size ${request.batchSize}): each worker attacks whole batches; use fewer workers or a smaller --batch-size`);
   }
   const exits = detail.modelSummary?.exits ?? null;
   if (exits !== null) {
@@ -94,7 +100,10 @@ export async function computeEvaluation(home: string, prepared: PreparedEvaluati
   const { selectBackend } = await import('../engine/backends/select');
   const backend = await selectBackend(request.backend);
   const workers = evaluationWorkers(request, backend.backend);
-  onProgress({ fraction: 0, message: `loading run ${detail.summary.id} (${request.checkpoint} checkpoint) on ${backend.backend}${workers > 1 ? `, ${workers} worker threads` : ''}` });
+  onProgress({
+    fraction: 0,
+    message: `loading run ${detail.summary.id} (${request.checkpoint} checkpoint) on ${backend.backend}${workers > 1 ? `, ${workers} worker threads` : ''}`,
+  });
   const { net, dataset, checkpoint } = runNetwork(home, prepared);
   let pool: Promise<EvalPool> | null = null;
   try {
@@ -105,7 +114,9 @@ export async function computeEvaluation(home: string, prepared: PreparedEvaluati
     const calibrationCount = Math.min(request.calibrationSamples, test.count - request.samples);
     const calibration = toImages(test.images, test.labels, test.count - calibrationCount, calibrationCount);
     const warnings: string[] = [];
-    if (request.workers !== null && request.workers > workers) warnings.push(`evaluated on one thread: worker threads are for the ${THREADED_BACKENDS.join(' and ')} backends, not ${backend.backend}`);
+    if (request.workers !== null && request.workers > workers) {
+      warnings.push(`evaluated on one thread: worker threads are for the ${THREADED_BACKENDS.join(' and ')} backends, not ${backend.backend}`);
+    }
     let budgets = request.budgets;
     if (budgets.length && calibrationCount === 0) {
       warnings.push(`no early-exit results: all ${test.count} test images are attacked, none is left to calibrate the thresholds on`);
@@ -125,7 +136,9 @@ export async function computeEvaluation(home: string, prepared: PreparedEvaluati
     const outcome = await evaluateRobustness(net, images, calibration, {
       ...common, eps, attacks: request.attacks, budgets,
       onProgress: ({ attack, done, batches, fraction }) => {
-        onProgress({ fraction: (fraction * request.attacks.length) / units, message: `${attack}: ${done}/${batches} batches of ${request.samples} images done` });
+        onProgress({
+          fraction: (fraction * request.attacks.length) / units, message: `${attack}: ${done}/${batches} batches of ${request.samples} images done`,
+        });
       },
     }, executor);
     let sweep: EvaluationReport['sweep'] = null;
@@ -135,7 +148,9 @@ export async function computeEvaluation(home: string, prepared: PreparedEvaluati
         const r = await evaluateRobustness(net, images, { ...calibration, count: 0 }, {
           ...common, eps: e / 255, attacks: ['pgd20'], budgets: [],
           onProgress: ({ done, batches, fraction }) => {
-            onProgress({ fraction: (request.attacks.length + k + fraction) / units, message: `ε sweep: PGD-20 at ε ${e}/255, ${done}/${batches} batches done` });
+            onProgress({
+              fraction: (request.attacks.length + k + fraction) / units, message: `ε sweep: PGD-20 at ε ${e}/255, ${done}/${batches} batches done`,
+            });
           },
         }, executor);
         points.push({ eps: e, perExit: r.attacks[0].perExit });
@@ -162,7 +177,10 @@ export async function computeEvaluation(home: string, prepared: PreparedEvaluati
       seed: request.seed,
       exits: costs.macs.map((macs, k) => ({ exit: k + 1, macs })),
       costModel: costs.model,
-      budgets: outcome.budgets.map((b) => ({ fraction: b.fraction, budgetMacs: b.budget, threshold: b.threshold, calibrationMacs: b.calibrationMacs, calibrationAccuracy: b.calibrationAccuracy, feasible: b.feasible })),
+      budgets: outcome.budgets.map((b) => ({
+        fraction: b.fraction, budgetMacs: b.budget, threshold: b.threshold, calibrationMacs: b.calibrationMacs, calibrationAccuracy: b.calibrationAccuracy,
+        feasible: b.feasible,
+      })),
       attacks: outcome.attacks,
       sweep,
       warnings,
@@ -175,7 +193,7 @@ export async function computeEvaluation(home: string, prepared: PreparedEvaluati
 }
 
 /** The store record of one attack; its early-exit entry is the budget closest to half the full cost. */
-export function evaluationInputs(report: EvaluationReport): EvaluationInput[] {
+function evaluationInputs(report: EvaluationReport): EvaluationInput[] {
   const exits = report.exits.length;
   return report.attacks.map((a) => {
     const point = [...a.earlyExit].sort((p, q) => Math.abs(p.fraction - 0.5) - Math.abs(q.fraction - 0.5))[0];
@@ -225,7 +243,10 @@ export function recordEvaluation(home: string, store: RunStore, report: Evaluati
   try {
     ids = store.addEvaluations(report.runId, evaluationInputs(report), {
       kind: 'evaluation-report', path: storedPath(runDir, file),
-      meta: { attacks: report.attacks.map((a) => a.attack), samples: report.samples, eps: report.eps, checkpoint: report.checkpoint, warnings: report.warnings.length },
+      meta: {
+        attacks: report.attacks.map((a) => a.attack), samples: report.samples, eps: report.eps, checkpoint: report.checkpoint,
+        warnings: report.warnings.length,
+      },
     });
   } catch (err) {
     fs.rmSync(file, { force: true });
@@ -267,7 +288,9 @@ export interface ChildEvaluation {
 }
 
 /** Runs `computeEvaluation` in a forked Node process; progress comes back over IPC. */
-export function computeEvaluationInChild(home: string, prepared: PreparedEvaluation, onProgress: EvalProgressFn = () => {}, env: NodeJS.ProcessEnv = process.env): ChildEvaluation {
+export function computeEvaluationInChild(
+  home: string, prepared: PreparedEvaluation, onProgress: EvalProgressFn = () => {}, env: NodeJS.ProcessEnv = process.env,
+): ChildEvaluation {
   const child = hostChild<ChildJob, EvalChildEvent>(forkTransport(moduleEntry(__dirname, 'evaluate-run'), { ...env, EXITLAB_EVAL_CHILD: '1' }), {
     events: EvalChildEventSchema,
     isReady: (e) => e.type === 'ready',
@@ -276,7 +299,10 @@ export function computeEvaluationInChild(home: string, prepared: PreparedEvaluat
       if (e.type === 'progress') onProgress(e.progress);
     },
     onInvalid: (description) => onProgress({ fraction: null, message: `the evaluation process sent an invalid message: ${description}` }),
-    died: (d) => ({ type: 'failed', user: false, message: `the evaluation process ended (${d.how}) before it finished${d.outOfMemory ? ', out of memory' : ''}${d.lastLine ? `: ${d.lastLine}` : ''}` }),
+    died: (d) => ({
+      type: 'failed', user: false,
+      message: `the evaluation process ended (${d.how}) before it finished${d.outOfMemory ? ', out of memory' : ''}${d.lastLine ? `: ${d.lastLine}` : ''}`,
+    }),
   });
   child.send({ home, prepared });
   const done = child.done.then((e) => {

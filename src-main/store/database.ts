@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations';
-import { describeWriteFailure } from '../write-errors';
+import { writeFailureMessage } from '../write-errors';
 
 export type Db = Database.Database;
 
@@ -62,7 +62,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   } catch (err) {
     db.close();
     if (err instanceof StoreError) throw err;
-    throw new StoreError(describeWriteFailure(err, `the run database ${file}`, file) ?? `cannot use the run database ${file}: ${(err as Error).message}`);
+    throw new StoreError(writeFailureMessage(err, `cannot write the run database ${file}`, file, `cannot use the run database ${file}`));
   }
   return db;
 }

@@ -51,7 +51,8 @@ const tagOf = (name: string) => `study:${name}`;
 export function runStudy(service: RunService, recipe: StudyRecipe, cells: StudyCell[], hooks: StudyRunHooks = {}): StudyQueue {
   const { home, store } = service;
   if (readSlurmRecord(home, recipe.name)) {
-    throw new StudyError(`study '${recipe.name}' runs on Slurm: continue it with \`exitlab study run ${recipe.name} --on slurm\`, and bring its runs here with \`exitlab study collect ${recipe.name}\``);
+    throw new StudyError(`study '${recipe.name}' runs on Slurm: continue it with \`exitlab study run ${recipe.name} --on slurm\`, ` +
+      `and bring its runs here with \`exitlab study collect ${recipe.name}\``);
   }
   openStudyFolder(home, recipe);
   let stopping = false;

@@ -45,7 +45,7 @@ export function listStudies(home: string): string[] {
 }
 
 /** The top-level recipe fields in which two recipes differ. */
-export function recipeDifferences(a: StudyRecipe, b: StudyRecipe): string[] {
+function recipeDifferences(a: StudyRecipe, b: StudyRecipe): string[] {
   return (Object.keys(a) as Array<keyof StudyRecipe>).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
 }
 
@@ -62,7 +62,9 @@ export function checkSameRecipe(home: string, recipe: StudyRecipe): void {
 /** Creates the study's folder with its recipe, or checks that an existing one was started with the same recipe. */
 export function openStudyFolder(home: string, recipe: StudyRecipe): void {
   checkSameRecipe(home, recipe);
-  if (!fs.existsSync(recipeFile(home, recipe.name))) writeFileAtomically(recipeFile(home, recipe.name), JSON.stringify(recipe, null, 2) + '\n', 'the study recipe');
+  if (!fs.existsSync(recipeFile(home, recipe.name))) {
+    writeFileAtomically(recipeFile(home, recipe.name), JSON.stringify(recipe, null, 2) + '\n', 'the study recipe');
+  }
 }
 
 export function readStudyState(home: string, name: string): StudyState {

@@ -36,14 +36,18 @@ function replaceFolder(dir: string, write: (tmp: string) => void): void {
   fs.rmSync(old, { recursive: true, force: true });
 }
 
-export function writeStudyReport(home: string, store: RunStore, recipe: StudyRecipe, cells: StudyCell[], out = studyReportDirOf(home, recipe.name)): WrittenStudyReport {
+export function writeStudyReport(
+  home: string, store: RunStore, recipe: StudyRecipe, cells: StudyCell[], out = studyReportDirOf(home, recipe.name),
+): WrittenStudyReport {
   const { view, statuses, table } = studyView(home, store, recipe, cells);
   const title = `# Study ${recipe.name}\n\n${recipe.description ? `${recipe.description}\n\n` : ''}`;
   const json = {
     study: recipe.name,
     createdAt: new Date().toISOString(),
     recipe,
-    runs: view.cells.map((c, i) => ({ ...c, overfitEpochs: statuses[i].detail?.epochs.filter((e) => e.catastrophicOverfitting.detected).map((e) => e.epoch) ?? [] })),
+    runs: view.cells.map((c, i) => ({
+      ...c, overfitEpochs: statuses[i].detail?.epochs.filter((e) => e.catastrophicOverfitting.detected).map((e) => e.epoch) ?? [],
+    })),
     table: table.measured,
     notes: table.notes,
   };

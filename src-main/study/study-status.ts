@@ -32,6 +32,8 @@ export function studyStatus(home: string, store: RunStore, recipe: StudyRecipe, 
     const request = studyEvalRequest(recipe, runId);
     const report = findStudyReport(home, request);
     const runState = STATE_OF_RUN[detail.summary.status];
-    return { cell, runId, state: runState === 'trained' && report ? 'evaluated' : runState, detail, report, featureDistance: findFeatureDistance(home, request) };
+    return {
+      cell, runId, state: runState === 'trained' && report ? 'evaluated' : runState, detail, report, featureDistance: findFeatureDistance(home, request),
+    };
   });
 }

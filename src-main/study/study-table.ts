@@ -28,7 +28,10 @@ export function studyTable(recipe: StudyRecipe, statuses: StudyCellStatus[]): St
     const row = measured.rows[i];
     return {
       source: 'measured',
-      cells: [s.cell.label, String(s.cell.seed), row.runId, String(row.epochs), ...measured.attacks.map((a) => pct(row.cells[a.attack] ?? null)), duration(row.trainingSeconds), 'measured here'],
+      cells: [
+        s.cell.label, String(s.cell.seed), row.runId, String(row.epochs), ...measured.attacks.map((a) => pct(row.cells[a.attack] ?? null)),
+        duration(row.trainingSeconds), 'measured here',
+      ],
     };
   });
   const paperHas = (attack: string) => PAPER_CIFAR10_ROWS.some((r) => attack in r.accuracy);
@@ -37,13 +40,18 @@ export function studyTable(recipe: StudyRecipe, statuses: StudyCellStatus[]): St
       const accuracy = p.accuracy as Record<string, number | undefined>;
       rows.push({
         source: 'paper',
-        cells: [`${p.name}${p.method ? ` (${p.method})` : ''}`, '–', '–', '100', ...measured.attacks.map((a) => accuracy[a.attack]?.toFixed(2) ?? '–'), `${p.trainMinutes} min`, 'reported by Chen et al. 2022'],
+        cells: [
+          `${p.name}${p.method ? ` (${p.method})` : ''}`, '–', '–', '100', ...measured.attacks.map((a) => accuracy[a.attack]?.toFixed(2) ?? '–'),
+          `${p.trainMinutes} min`, 'reported by Chen et al. 2022',
+        ],
       });
     }
   }
   const notes = [
-    `Accuracy (%) of the last exit on the first ${recipe.eval.samples} test images of '${recipe.dataset}', L∞ ε = ${recipe.eval.eps}/255, attacks aimed at ${recipe.eval.target}, ${recipe.eval.checkpoint} checkpoint; training time is the sum of the epochs' engine time.`,
-    'Rows "reported by Chen et al. 2022" are the paper\'s published CIFAR-10 numbers (5-block MSDNet, 100 epochs, evaluated at ε = 8/255, on its GPU), not measured here; they are there to compare with, not to be read as this study\'s results.',
+    `Accuracy (%) of the last exit on the first ${recipe.eval.samples} test images of '${recipe.dataset}', L∞ ε = ${recipe.eval.eps}/255, ` +
+      `attacks aimed at ${recipe.eval.target}, ${recipe.eval.checkpoint} checkpoint; training time is the sum of the epochs' engine time.`,
+    'Rows "reported by Chen et al. 2022" are the paper\'s published CIFAR-10 numbers (5-block MSDNet, 100 epochs, evaluated at ε = 8/255, on its GPU), ' +
+      'not measured here; they are there to compare with, not to be read as this study\'s results.',
     ...measured.rows.flatMap((r) => [...r.notes.map((n) => `${r.runId}: ${n}`), ...r.warnings.map((w) => `${r.runId}: ⚠ ${w}`)]),
     ...statuses.filter((s) => s.state !== 'evaluated').map((s) => `${s.cell.key}: ${s.state}${s.runId ? ` (run ${s.runId})` : ''}, not in the results yet`),
   ];

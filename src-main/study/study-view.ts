@@ -19,8 +19,8 @@ export function studyView(home: string, store: RunStore, recipe: StudyRecipe, ce
   const statuses = studyStatus(home, store, recipe, cells);
   const table = studyTable(recipe, statuses);
   const figures = studyFigures(statuses.filter((s) => s.detail).map((s) => ({
-    label: `${s.cell.label} · seed ${s.cell.seed}`, method: s.cell.config.method, epochs: s.detail!.epochs, trainSeconds: trainingSeconds(s.detail), evaluation: s.report,
-    featureDistance: s.featureDistance,
+    label: `${s.cell.label} · seed ${s.cell.seed}`, method: s.cell.config.method, epochs: s.detail!.epochs, trainSeconds: trainingSeconds(s.detail),
+    evaluation: s.report, featureDistance: s.featureDistance,
   })));
   const view: StudyView = {
     recipe,

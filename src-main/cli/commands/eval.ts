@@ -45,9 +45,10 @@ keeps, per attack, exit and budget, which images resisted (robustImages), for im
 
 const OPTIONS = {
   run: { type: 'string' }, attacks: { type: 'string' }, samples: { type: 'string' }, eps: { type: 'string' }, target: { type: 'string' },
-  checkpoint: { type: 'string' }, budgets: { type: 'string' }, calibration: { type: 'string' }, sweep: { type: 'boolean' }, 'sweep-eps': { type: 'string' }, restarts: { type: 'string' },
-  'aa-steps': { type: 'string' }, 'aa-targets': { type: 'string' }, 'aa-queries': { type: 'string' }, 'batch-size': { type: 'string' },
-  backend: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+  checkpoint: { type: 'string' }, budgets: { type: 'string' }, calibration: { type: 'string' }, sweep: { type: 'boolean' }, 'sweep-eps': { type: 'string' },
+  restarts: { type: 'string' }, 'aa-steps': { type: 'string' }, 'aa-targets': { type: 'string' }, 'aa-queries': { type: 'string' },
+  'batch-size': { type: 'string' }, backend: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' }, home: { type: 'string' },
+  json: { type: 'boolean' }, help: { type: 'boolean' },
 } as const;
 
 function whole(name: string, text: string | undefined, min: number): number | undefined {
@@ -60,7 +61,9 @@ function whole(name: string, text: string | undefined, min: number): number | un
 function numbers(name: string, text: string): number[] {
   const parts = text.split(',').map((s) => s.trim()).filter(Boolean);
   const out = parts.map(Number);
-  if (!parts.length || out.some((v) => !Number.isFinite(v) || v <= 0)) throw new UsageError(`--${name} must be a comma-separated list of positive numbers, got '${text}'`);
+  if (!parts.length || out.some((v) => !Number.isFinite(v) || v <= 0)) {
+    throw new UsageError(`--${name} must be a comma-separated list of positive numbers, got '${text}'`);
+  }
   return out;
 }
 
@@ -78,7 +81,8 @@ function cellText(accuracy: number, aimed: boolean, feasible = true): string {
 }
 
 export function printReport(r: EvaluationReport, file: string): void {
-  console.log(`run ${r.runId} (${r.method} on ${r.dataset}), ${r.checkpoint} checkpoint (epoch ${r.epoch}), backend ${r.backend}${r.workers > 1 ? ` on ${r.workers} worker threads` : ''}`);
+  console.log(`run ${r.runId} (${r.method} on ${r.dataset}), ${r.checkpoint} checkpoint (epoch ${r.epoch}), ` +
+    `backend ${r.backend}${r.workers > 1 ? ` on ${r.workers} worker threads` : ''}`);
   console.log(`${r.samples} test images (the first ${r.samples}), L∞ ε ${r.eps}/255, attack target ${r.target}, seed ${r.seed}`);
   const exits = r.exits.length;
   const header = ['attack', ...Array.from({ length: exits }, (_, k) => `exit ${k + 1}`), ...r.budgets.map((b) => `early@${b.fraction}`), 'time'];
@@ -87,23 +91,35 @@ export function printReport(r: EvaluationReport, file: string): void {
   for (const a of r.attacks) {
     const aimed = a.perExit.map((_, e) => a.aimedAt[e] !== null);
     skipped ||= aimed.includes(false) || a.earlyExit.some((p) => !p.aimed);
-    rows.push([a.label, ...a.perExit.map((v, e) => cellText(v, aimed[e])), ...a.earlyExit.map((p) => cellText(p.accuracy, p.aimed, p.feasible)), `${a.seconds.toFixed(1)} s`]);
+    rows.push([
+      a.label, ...a.perExit.map((v, e) => cellText(v, aimed[e])), ...a.earlyExit.map((p) => cellText(p.accuracy, p.aimed, p.feasible)),
+      `${a.seconds.toFixed(1)} s`,
+    ]);
   }
   console.log(table(rows));
-  if (skipped) console.log(`–: not attacked (the attacks aimed at ${r.target} only); the report's perExit there is what those points did to the other classifiers, not an attack on them`);
+  if (skipped) {
+    console.log(`–: not attacked (the attacks aimed at ${r.target} only); ` +
+      `the report's perExit there is what those points did to the other classifiers, not an attack on them`);
+  }
   if (r.budgets.length) {
-    console.log(`early exit: thresholds calibrated on the last ${r.calibrationSamples} test images (clean); budgets as fractions of the last exit's ${(r.exits[exits - 1].macs / 1e6).toFixed(2)} M MACs:`);
+    console.log(`early exit: thresholds calibrated on the last ${r.calibrationSamples} test images (clean); ` +
+      `budgets as fractions of the last exit's ${(r.exits[exits - 1].macs / 1e6).toFixed(2)} M MACs:`);
     for (const b of r.budgets) {
       const clean = r.attacks.find((a) => a.attack === 'clean')?.earlyExit.find((p) => p.fraction === b.fraction);
       if (!b.feasible) {
-        console.log(`  ${b.fraction}: infeasible: even exit 1 costs ${(r.exits[0].macs / 1e6).toFixed(2)} M MACs, more than the budget of ${(b.budgetMacs / 1e6).toFixed(2)} M`);
+        console.log(`  ${b.fraction}: infeasible: even exit 1 costs ${(r.exits[0].macs / 1e6).toFixed(2)} M MACs, ` +
+          `more than the budget of ${(b.budgetMacs / 1e6).toFixed(2)} M`);
         continue;
       }
-      console.log(`  ${b.fraction}: threshold ${b.threshold >= 1 ? 'none (last exit)' : b.threshold.toFixed(3)}, ${clean ? `${(clean.macs / 1e6).toFixed(2)} M MACs per image on the evaluated images` : ''}`);
+      console.log(`  ${b.fraction}: threshold ${b.threshold >= 1 ? 'none (last exit)' : b.threshold.toFixed(3)}, ` +
+        `${clean ? `${(clean.macs / 1e6).toFixed(2)} M MACs per image on the evaluated images` : ''}`);
     }
   }
   for (const a of r.attacks) {
-    if (a.gains) console.log(`${a.label}: images newly fooled per component (exit 1…${exits}): ${Object.entries(a.gains).map(([c, g]) => `${c} ${g.slice(0, exits).join('/')}`).join(', ')}`);
+    if (a.gains) {
+      console.log(`${a.label}: images newly fooled per component (exit 1…${exits}): ` +
+        `${Object.entries(a.gains).map(([c, g]) => `${c} ${g.slice(0, exits).join('/')}`).join(', ')}`);
+    }
   }
   if (r.sweep) {
     console.log(`ε sweep (${r.sweep.attack}): ${r.sweep.points.map((p) => `ε ${p.eps}: ${p.perExit.map(pct).join('/')}`).join('; ')}`);
@@ -119,7 +135,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!runId) throw new UsageError('--run <id> is required');
   const attacks = (values.attacks ?? DEFAULT_EVAL_ATTACKS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = attacks.filter((a) => !EVAL_ATTACKS.includes(a as never));
-  if (unknown.length || !attacks.length) throw new UsageError(`unknown attack${unknown.length > 1 ? 's' : ''} '${unknown.join("', '")}' (attacks: ${EVAL_ATTACKS.join(', ')})`);
+  if (unknown.length || !attacks.length) {
+    throw new UsageError(`unknown attack${unknown.length > 1 ? 's' : ''} '${unknown.join("', '")}' (attacks: ${EVAL_ATTACKS.join(', ')})`);
+  }
   if (new Set(attacks).size !== attacks.length) throw new UsageError('--attacks lists an attack twice');
   const samples = whole('samples', values.samples, 1) ?? 256;
   let eps: number | undefined;
@@ -127,7 +145,9 @@ export async function run(argv: string[]): Promise<number> {
     eps = Number(values.eps);
     if (!Number.isFinite(eps) || eps <= 0 || eps > 255) throw new UsageError(`--eps must be a number in (0, 255] (in /255), got '${values.eps}'`);
   }
-  if (values.checkpoint !== undefined && !['best', 'last'].includes(values.checkpoint)) throw new UsageError(`--checkpoint must be best or last, got '${values.checkpoint}'`);
+  if (values.checkpoint !== undefined && !['best', 'last'].includes(values.checkpoint)) {
+    throw new UsageError(`--checkpoint must be best or last, got '${values.checkpoint}'`);
+  }
   const budgets = values.budgets === undefined ? undefined : values.budgets === 'none' ? [] : numbers('budgets', values.budgets);
   const sweep = values['sweep-eps'] !== undefined ? numbers('sweep-eps', values['sweep-eps']) : values.sweep ? DEFAULT_SWEEP : [];
 

@@ -110,7 +110,9 @@ function withOverrides(recipe: Record<string, unknown>, v: Values): Record<strin
   return { ...recipe, train, eval: evaluation, ...(v.dataset ? { dataset: v.dataset } : {}), ...(v.name ? { name: v.name } : {}), ...(seeds ? { seeds } : {}) };
 }
 
-const OVERRIDE_FLAGS = ['dataset', 'epochs', 'seeds', 'name', 'max-batches', 'train-samples', 'eval-samples', 'samples', 'attacks', 'workers', 'backend'] as const;
+const OVERRIDE_FLAGS = [
+  'dataset', 'epochs', 'seeds', 'name', 'max-batches', 'train-samples', 'eval-samples', 'samples', 'attacks', 'workers', 'backend',
+] as const;
 
 /** The recipe `study run <arg>` means: a file, a stored study (without overrides), or a built-in. */
 function recipeFor(home: string, arg: string, v: Values): { recipe: StudyRecipe; cells: StudyCell[] } {
@@ -163,13 +165,18 @@ async function runCommand(home: string, arg: string | undefined, v: Values): Pro
   const service = new RunService({ home });
   const bar = v.json ? null : new ProgressBar(process.stderr);
   const say = (p: StudyProgress) => {
-    if (v.json) return console.log(JSON.stringify({ type: 'study', index: p.index, total: p.total, key: p.cell.key, runId: p.runId, phase: p.phase, message: p.message ?? null }));
+    if (v.json) {
+      return console.log(JSON.stringify({
+        type: 'study', index: p.index, total: p.total, key: p.cell.key, runId: p.runId, phase: p.phase, message: p.message ?? null,
+      }));
+    }
     bar!.clear();
     process.stderr.write(`[${p.index + 1}/${p.total}] ${p.cell.key} (run ${p.runId}): ${p.phase}${p.message ? ` — ${p.message}` : ''}\n`);
   };
   let lastEval = '';
   try {
-    process.stderr.write(`study ${recipe.name}: ${cells.length} run(s) on '${recipe.dataset}', ${cells[0].config.epochs} epoch(s) each; folder ${studyDirOf(home, recipe.name)}\n`);
+    process.stderr.write(`study ${recipe.name}: ${cells.length} run(s) on '${recipe.dataset}', ${cells[0].config.epochs} epoch(s) each; ` +
+      `folder ${studyDirOf(home, recipe.name)}\n`);
     const queue = runStudy(service, recipe, cells, {
       onCell: say,
       onEngineEvent: (_, e) => bar?.onEvent(e),
@@ -222,9 +229,13 @@ export async function run(argv: string[]): Promise<number> {
         }
         const lines = [['run', 'arm', 'seed', 'state', ...(slurm ? ['slurm', 'job'] : []), 'epochs', 'training', 'run id']];
         for (const c of rows) {
-          lines.push([c.key, c.label, String(c.seed), c.state, ...(c.slurm ? [c.slurm.state, c.slurm.job ?? '–'] : []), `${c.epochsDone}/${c.epochs}`, duration(c.trainingSeconds), c.runId ?? '–']);
+          lines.push([
+            c.key, c.label, String(c.seed), c.state, ...(c.slurm ? [c.slurm.state, c.slurm.job ?? '–'] : []), `${c.epochsDone}/${c.epochs}`,
+            duration(c.trainingSeconds), c.runId ?? '–',
+          ]);
         }
-        console.log(`study ${recipe.name} on '${recipe.dataset}': ${rows.filter((c) => c.state === 'evaluated').length} of ${rows.length} run(s) evaluated${slurm ? `; on Slurm, shared directory ${slurm.record.sharedDir}` : ''}`);
+        console.log(`study ${recipe.name} on '${recipe.dataset}': ${rows.filter((c) => c.state === 'evaluated').length} of ${rows.length} run(s) evaluated` +
+          `${slurm ? `; on Slurm, shared directory ${slurm.record.sharedDir}` : ''}`);
         console.log(table(lines));
         // Slurm's own word is in the table; a state read from a task's marker or log says why.
         for (const c of rows) if (c.slurm && c.slurm.source !== 'slurm' && c.slurm.state !== 'not-submitted') console.log(`${c.key}: ${c.slurm.detail}`);

@@ -18,7 +18,10 @@ export interface AttackSettings {
 
 export const DEFAULT_SETTINGS: AttackSettings = {
   restarts: 1,
-  aa: { steps: AA_STANDARD.steps, targetClasses: AA_STANDARD.targetClasses, squareQueries: AA_STANDARD.squareQueries, restarts: AA_STANDARD.restarts, rescaleSquareSchedule: false },
+  aa: {
+    steps: AA_STANDARD.steps, targetClasses: AA_STANDARD.targetClasses, squareQueries: AA_STANDARD.squareQueries, restarts: AA_STANDARD.restarts,
+    rescaleSquareSchedule: false,
+  },
 };
 
 /** MIM's decay factor μ (Dong et al. 2018 use 1.0). */
@@ -59,7 +62,9 @@ function ensembleAttack(name: EvalAttack, components: AaComponent[], aa: AaSetti
     settings: { ...aa, components },
     async run(net, x, y, req) {
       const own = await TargetTracker.create(net, x, y, req.target);
-      await runAutoAttack(net, x, y, objectivesOf(req.target, net.exitCount), { eps: req.eps, ...aa, components, seed: req.seed }, withTracker(own, req.tracker));
+      await runAutoAttack(
+        net, x, y, objectivesOf(req.target, net.exitCount), { eps: req.eps, ...aa, components, seed: req.seed }, withTracker(own, req.tracker),
+      );
       return own.outcome();
     },
   };

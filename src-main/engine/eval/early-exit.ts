@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelSummary } from '../../../src-shared/engine-messages';
 
 /** A threshold above every confidence: every image goes to the last exit. */
-export const NEVER_EARLY = 2;
+const NEVER_EARLY = 2;
 
 export interface ExitCosts {
   /** Multiply-accumulates per image when it leaves at exit k (everything computed on its way). */
@@ -77,7 +77,9 @@ export interface Calibration {
 }
 
 /** Largest threshold whose mean cost on the calibration images stays within the budget. */
-export function calibrateThreshold(conf: Float32Array, pred: Int32Array, labels: ArrayLike<number>, n: number, exits: number, costs: number[], budget: number): Calibration {
+export function calibrateThreshold(
+  conf: Float32Array, pred: Int32Array, labels: ArrayLike<number>, n: number, exits: number, costs: number[], budget: number,
+): Calibration {
   const candidates = [0, ...new Set(Array.from(conf).filter((_, i) => i % exits !== exits - 1))].sort((a, b) => a - b);
   candidates.push(NEVER_EARLY);
   const cost = (t: number) => meanCost(exitTaken(conf, n, exits, t), costs);

@@ -20,7 +20,9 @@ type Features = (x: tf.Tensor4D) => tf.Tensor4D[];
 /** Per image of the batch, ‖a − b‖₂ over all of a feature map's values; summed over the batch. */
 const summedNorm = (t: tf.Tensor4D): tf.Scalar => tf.sum(tf.norm(tf.reshape(t, [t.shape[0], -1]), 'euclidean', 1));
 
-export async function featureDistances(net: MultiExitNet, features: Features, images: ImageSet, opts: FeatureDistanceOptions): Promise<FeatureDistanceReport['attacks']> {
+export async function featureDistances(
+  net: MultiExitNet, features: Features, images: ImageSet, opts: FeatureDistanceOptions,
+): Promise<FeatureDistanceReport['attacks']> {
   const exits = net.exitCount;
   const sums = { fgsm: new Float64Array(exits), pgd20: new Float64Array(exits), clean: new Float64Array(exits) };
   const size = images.shape[0] * images.shape[1] * images.shape[2];

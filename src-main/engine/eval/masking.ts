@@ -46,7 +46,8 @@ export function maskingWarnings(input: MaskingInput, opts: MaskingOptions = {}):
       if (!white.length) continue;
       const best = white.reduce((m, a) => (a.perExit[e] < m.perExit[e] ? a : m));
       if (sq.perExit[e] < best.perExit[e] - tol) {
-        warnings.push(`possible gradient masking at exit ${e + 1}: Square (black-box) leaves ${pct(sq.perExit[e])} robust, below the strongest white-box attack (${best.label}: ${pct(best.perExit[e])}) at ε ${sq.eps}/255`);
+        warnings.push(`possible gradient masking at exit ${e + 1}: Square (black-box) leaves ${pct(sq.perExit[e])} robust, ` +
+          `below the strongest white-box attack (${best.label}: ${pct(best.perExit[e])}) at ε ${sq.eps}/255`);
       }
     }
   }
@@ -55,7 +56,8 @@ export function maskingWarnings(input: MaskingInput, opts: MaskingOptions = {}):
     const gains = aa.gains!.square;
     for (let e = 0; e < exits; e++) {
       if ((gains[e] ?? 0) / aa.samples > tol) {
-        warnings.push(`possible gradient masking at exit ${e + 1}: within ${aa.label}, Square (black-box) fooled ${gains[e]} of ${aa.samples} images that APGD-CE, APGD-T and FAB-T had not`);
+        warnings.push(`possible gradient masking at exit ${e + 1}: within ${aa.label}, Square (black-box) fooled ${gains[e]} of ${aa.samples} images ` +
+          'that APGD-CE, APGD-T and FAB-T had not');
       }
     }
   }
@@ -64,7 +66,9 @@ export function maskingWarnings(input: MaskingInput, opts: MaskingOptions = {}):
     for (const it of attacks.filter((a) => ITERATIVE.has(a.attack) && a.eps === f.eps)) {
       for (let e = 0; e < exits; e++) {
         if (f.perExit[e] !== undefined && it.perExit[e] !== undefined && f.perExit[e] < it.perExit[e] - tol) {
-          warnings.push(`possible gradient masking at exit ${e + 1}: FGSM (${pct(f.perExit[e])}) is stronger than ${it.label} (${pct(it.perExit[e])}) at ε ${f.eps}/255`);
+          warnings.push(
+            `possible gradient masking at exit ${e + 1}: FGSM (${pct(f.perExit[e])}) is stronger than ${it.label} (${pct(it.perExit[e])}) at ε ${f.eps}/255`,
+          );
         }
       }
     }
@@ -77,7 +81,8 @@ export function maskingWarnings(input: MaskingInput, opts: MaskingOptions = {}):
       const [lo, hi] = [points[i - 1], points[i]];
       for (let e = 0; e < exits; e++) {
         if (hi.perExit[e] !== undefined && lo.perExit[e] !== undefined && hi.perExit[e] > lo.perExit[e] + tol) {
-          warnings.push(`possible gradient masking at exit ${e + 1}: ${sweep.attack} at ε ${hi.eps}/255 leaves ${pct(hi.perExit[e])} robust, more than at ε ${lo.eps}/255 (${pct(lo.perExit[e])}): a larger ε-ball contains the smaller one`);
+          warnings.push(`possible gradient masking at exit ${e + 1}: ${sweep.attack} at ε ${hi.eps}/255 leaves ${pct(hi.perExit[e])} robust, ` +
+            `more than at ε ${lo.eps}/255 (${pct(lo.perExit[e])}): a larger ε-ball contains the smaller one`);
         }
       }
     }
@@ -86,7 +91,8 @@ export function maskingWarnings(input: MaskingInput, opts: MaskingOptions = {}):
     if (last.eps >= (opts.largeEps ?? 32)) {
       for (let e = 0; e < exits; e++) {
         if (last.perExit[e] !== undefined && last.perExit[e] > floor) {
-          warnings.push(`possible gradient masking at exit ${e + 1}: ${sweep.attack} at ε ${last.eps}/255 still leaves ${pct(last.perExit[e])} robust; robust accuracy should approach 0 as ε grows`);
+          warnings.push(`possible gradient masking at exit ${e + 1}: ${sweep.attack} at ε ${last.eps}/255 still leaves ${pct(last.perExit[e])} robust; ` +
+            'robust accuracy should approach 0 as ε grows');
         }
       }
     }

@@ -18,7 +18,7 @@ export function parseView(text: string): TableView {
   throw new Error(`a view is last, exit:N or early:F (a budget fraction such as 0.5), got '${text}'`);
 }
 
-export const describeView = (v: TableView): string =>
+const describeView = (v: TableView): string =>
   v.kind === 'last' ? 'last exit' : v.kind === 'exit' ? `exit ${v.exit}` : `early-exit model at budget ${v.fraction} of the full cost`;
 
 type Result = EvaluationReport['attacks'][number];
@@ -97,14 +97,16 @@ export const trainingSeconds = (detail: RunDetail | null): number | null =>
 
 /** An accuracy cell in %, '–' where there is no number. */
 export const pct = (v: number | null) => (v === null ? '–' : (100 * v).toFixed(1));
-export const duration = (s: number | null): string => (s === null ? '–' : s >= 3600 ? `${(s / 3600).toFixed(2)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(1)} s`);
+export const duration = (s: number | null): string =>
+  (s === null ? '–' : s >= 3600 ? `${(s / 3600).toFixed(2)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(1)} s`);
 
 /** The table as GitHub Markdown: accuracies in %, training time, then notes (sample sizes, ε, checkpoint, warnings). */
 export function paperTableMarkdown(t: PaperTable): string {
   const header = ['Method', 'Run', 'Data set', 'Epochs', ...t.attacks.map((a) => a.label), 'Training time'];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < 3 ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const r of t.rows) {
-    lines.push(`| ${[r.method, r.runId, r.dataset, String(r.epochs), ...t.attacks.map((a) => pct(r.cells[a.attack] ?? null)), duration(r.trainingSeconds)].join(' | ')} |`);
+    const cells = [r.method, r.runId, r.dataset, String(r.epochs), ...t.attacks.map((a) => pct(r.cells[a.attack] ?? null)), duration(r.trainingSeconds)];
+    lines.push(`| ${cells.join(' | ')} |`);
   }
   const notes = [`Accuracy (%) of the ${t.view} under each attack; training time is the sum of the epochs' engine time.`];
   for (const r of t.rows) {

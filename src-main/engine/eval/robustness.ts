@@ -42,7 +42,9 @@ export interface EvaluationOutcome {
 }
 
 /** Calibrates one threshold per budget on clean images (none asked: no early-exit results). */
-export async function calibrate(net: MultiExitNet, set: ImageSet, budgets: number[], costs: number[], batchSize: number): Promise<Array<Calibration & { fraction: number }>> {
+async function calibrate(
+  net: MultiExitNet, set: ImageSet, budgets: number[], costs: number[], batchSize: number,
+): Promise<Array<Calibration & { fraction: number }>> {
   if (budgets.length === 0) return [];
   if (set.count === 0) throw new Error('early-exit thresholds need held-out calibration images');
   const exits = net.exitCount;
@@ -76,7 +78,9 @@ function tasksOf(images: ImageSet, opts: EvaluateOptions, thresholds: number[]):
  * Accuracy per exit and early-exit results for a set of images under a list of attacks. The
  * batches run on `executor` (default: one after another on `net`); calibration runs on `net`.
  */
-export async function evaluateRobustness(net: MultiExitNet, images: ImageSet, calibration: ImageSet, opts: EvaluateOptions, executor: BatchExecutor = localExecutor(net, images, opts)): Promise<EvaluationOutcome> {
+export async function evaluateRobustness(
+  net: MultiExitNet, images: ImageSet, calibration: ImageSet, opts: EvaluateOptions, executor: BatchExecutor = localExecutor(net, images, opts),
+): Promise<EvaluationOutcome> {
   const budgets = await calibrate(net, calibration, opts.budgets, opts.costs, opts.batchSize);
   const tasks = tasksOf(images, opts, budgets.map((b) => b.threshold));
   const batches = batchCount(images.count, opts.batchSize);

@@ -26,6 +26,7 @@ export function checkReplicaMemory(workers: number, perReplica: number, availabl
   const needed = workers * perReplica;
   if (needed <= available) return;
   throw new NotEnoughMemoryError(
-    `not enough memory for ${workers} training workers: they need about ${gib(needed)} (${workers} × ${gib(perReplica)}) and ${gib(available)} is available; use fewer --workers or a smaller --batch-size`,
+    `not enough memory for ${workers} training workers: they need about ${gib(needed)} (${workers} × ${gib(perReplica)}) ` +
+      `and ${gib(available)} is available; use fewer --workers or a smaller --batch-size`,
   );
 }

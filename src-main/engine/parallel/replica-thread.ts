@@ -18,7 +18,9 @@ let exchange: AllReduce | null = null;
 function activationBytesPerImage(model: tf.LayersModel): number {
   let floats = 0;
   for (const layer of model.layers) {
-    const shapes = (Array.isArray(layer.outputShape[0]) || layer.outputShape.length === 0 ? layer.outputShape : [layer.outputShape]) as Array<Array<number | null>>;
+    const shapes = (
+      Array.isArray(layer.outputShape[0]) || layer.outputShape.length === 0 ? layer.outputShape : [layer.outputShape]
+    ) as Array<Array<number | null>>;
     for (const shape of shapes) floats += shape.reduce<number>((a, d) => a * (d ?? 1), 1);
   }
   return 4 * floats;
@@ -29,7 +31,10 @@ async function handle(cmd: ReplicaCommand): Promise<ReplicaEvent> {
     const backend = await selectBackend(cmd.config.backend);
     replica = new Replica(cmd.config, cmd.data, cmd.eps, cmd.alpha);
     const model = replica.net.layersModel;
-    return { type: 'built', summary: replica.net.summary, backend: backend.backend, exchangeLength: exchangeLength(replica.vars, model.nonTrainableWeights), activationBytesPerImage: activationBytesPerImage(model) };
+    return {
+      type: 'built', summary: replica.net.summary, backend: backend.backend, exchangeLength: exchangeLength(replica.vars, model.nonTrainableWeights),
+      activationBytesPerImage: activationBytesPerImage(model),
+    };
   }
   if (!replica) throw new Error(`'${cmd.type}' before 'build'`);
   switch (cmd.type) {

@@ -33,7 +33,10 @@ export async function startParallelStepRig(config: TrainConfigInput, workers: nu
   return {
     workers,
     imagesPerStep: n * replays,
-    step: () => group.step({ x, y }, { epoch: 1, batch: b++, lambda, lrs: new Array(replays).fill(0.01), clean: false }, { adv: emptySums(lambda.length), clean: emptySums(lambda.length) }, () => {}),
+    step: () => group.step(
+      { x, y }, { epoch: 1, batch: b++, lambda, lrs: new Array(replays).fill(0.01), clean: false },
+      { adv: emptySums(lambda.length), clean: emptySums(lambda.length) }, () => {},
+    ),
     dispose: () => group.dispose(),
   };
 }

@@ -54,14 +54,23 @@ export class ThreadGroup implements ReplicaGroup {
     const onFailure = () => {
       if (exchange) abortExchange(exchange);
     };
-    const links: ReplicaLink[] = Array.from({ length: o.workers }, (_, i) => new ThreadLink(`training worker ${i + 1} of ${o.workers}`, __dirname, 'replica-thread', ReplicaEventSchema, onFailure));
+    const links: ReplicaLink[] = Array.from(
+      { length: o.workers },
+      (_, i) => new ThreadLink(`training worker ${i + 1} of ${o.workers}`, __dirname, 'replica-thread', ReplicaEventSchema, onFailure),
+    );
     try {
       const built = await allReplies(links.map((l) => l.call({ type: 'build', config: o.config, data: o.data, eps: o.eps, alpha: o.alpha }, 'built')));
       const first = built[0];
       // Same configuration and seed: the same network, weight for weight, in every worker.
-      if (built.some((b) => b.exchangeLength !== first.exchangeLength || b.backend !== first.backend)) throw new Error('training workers built different networks');
+      if (built.some((b) => b.exchangeLength !== first.exchangeLength || b.backend !== first.backend)) {
+        throw new Error('training workers built different networks');
+      }
       const shard = Math.ceil(o.config.batchSize / o.workers);
-      checkReplicaMemory(o.workers, replicaBytes({ exchangeLength: first.exchangeLength, activationBytesPerImage: first.activationBytesPerImage, shardImages: shard }), o.availableMemory);
+      checkReplicaMemory(
+        o.workers,
+        replicaBytes({ exchangeLength: first.exchangeLength, activationBytesPerImage: first.activationBytesPerImage, shardImages: shard }),
+        o.availableMemory,
+      );
       exchange = createExchange(first.exchangeLength, o.workers);
       const buffers = exchange;
       await allReplies(links.map((l, index) => l.call({ type: 'attach', index, exchange: buffers }, 'attached')));
@@ -72,7 +81,9 @@ export class ThreadGroup implements ReplicaGroup {
     }
   }
 
-  async step(batch: { x: Float32Array; y: Int32Array }, at: StepPosition, sums: { adv: ExitSums; clean: ExitSums }, checkLoss: (replay: number, loss: number) => void): Promise<number> {
+  async step(
+    batch: { x: Float32Array; y: Int32Array }, at: StepPosition, sums: { adv: ExitSums; clean: ExitSums }, checkLoss: (replay: number, loss: number) => void,
+  ): Promise<number> {
     const n = batch.y.length;
     const sizes = shardSizes(n, this.workers);
     const weights = sizes.map((s) => s / n);
@@ -109,10 +120,14 @@ export class ThreadGroup implements ReplicaGroup {
   async robustAccuracy(set: HeldOut, eps: number, batchSize: number, seed: number): Promise<RobustAccuracy> {
     const ranges = batchRanges(set.count, batchSize, this.workers);
     const parts = await allReplies(ranges.flatMap(([from, to], i): Array<Promise<RobustCounts>> => (to > from ? [
-      this.links[i].call({ type: 'probe', x: set.x.slice(from * 3072, to * 3072), y: set.y.slice(from, to), eps, batchSize, seed, offset: from }, 'probed').then((r) => r.counts),
+      this.links[i].call(
+        { type: 'probe', x: set.x.slice(from * 3072, to * 3072), y: set.y.slice(from, to), eps, batchSize, seed, offset: from }, 'probed',
+      ).then((r) => r.counts),
     ] : [])));
     const exits = this.summary.exits;
-    return accuracyOf(parts.length ? addCounts(parts) : { clean: new Array(exits).fill(0), fgsm: new Array(exits).fill(0), pgd: new Array(exits).fill(0), count: 0 });
+    return accuracyOf(
+      parts.length ? addCounts(parts) : { clean: new Array(exits).fill(0), fgsm: new Array(exits).fill(0), pgd: new Array(exits).fill(0), count: 0 },
+    );
   }
 
   async fcNorms(): Promise<number[]> {

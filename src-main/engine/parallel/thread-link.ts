@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { hostChild, moduleEntry, threadTransport, type ChildHost } from '../process/child-host';
 
 /** A worker's failure, or its death; `aborted`: it only stopped because another one failed. */
-export class ThreadFailedError extends Error {
+class ThreadFailedError extends Error {
   constructor(message: string, readonly aborted: boolean) {
     super(message);
   }

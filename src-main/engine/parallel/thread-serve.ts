@@ -7,7 +7,9 @@ import { describeZodError } from '../../../src-shared/config';
 import type { ThreadFailure } from './thread-link';
 
 /** `aborted(err)`: the command stopped only because another worker failed first. */
-export function serveCommands<Command, Event>(commands: z.ZodType<Command>, events: z.ZodType<Event>, handle: (cmd: Command) => Promise<Event>, aborted: (err: unknown) => boolean = () => false): void {
+export function serveCommands<Command, Event>(
+  commands: z.ZodType<Command>, events: z.ZodType<Event>, handle: (cmd: Command) => Promise<Event>, aborted: (err: unknown) => boolean = () => false,
+): void {
   if (!parentPort) throw new Error('this module runs as a worker thread');
   const port = parentPort;
   const emit = (event: Event | ThreadFailure | { type: 'ready' }) => port.postMessage(events.parse(event));

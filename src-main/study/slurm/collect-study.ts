@@ -16,7 +16,9 @@ import { readTaskMarker } from './task-marker';
 
 export function collectStudy(home: string, store: RunStore, recipe: StudyRecipe, cells: StudyCell[]): StudyCollectResult {
   const record = readSlurmRecord(home, recipe.name);
-  if (!record) throw new StudyError(`study '${recipe.name}' was not run on Slurm: there is nothing to collect (\`exitlab study run ${recipe.name} --on slurm\`)`);
+  if (!record) {
+    throw new StudyError(`study '${recipe.name}' was not run on Slurm: there is nothing to collect (\`exitlab study run ${recipe.name} --on slurm\`)`);
+  }
   const result: StudyCollectResult = { imported: [], alreadyCollected: [], skipped: [], waiting: [] };
   const mapCell = (key: string, runId: string) => {
     const state = readStudyState(home, recipe.name);

@@ -11,7 +11,7 @@ import { studyDirOf } from '../study-folder';
 const quote = (s: string) => (/^[A-Za-z0-9_./:=,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** What array task `index` runs: train (or resume) and evaluate the cell, then write its bundle and marker. */
-export function taskCommand(repo: string, shared: string, name: string, cell: StudyCell): string {
+function taskCommand(repo: string, shared: string, name: string, cell: StudyCell): string {
   return ['node', path.join(repo, 'bin', 'exitlab.js'), 'study', 'task', name, '--cell', cell.key, '--shared-dir', shared].map(quote).join(' ');
 }
 

@@ -41,7 +41,8 @@ export async function runStudyTask(shared: string, name: string, key: string, { 
   const job = jobOfEnvironment();
   const recordedRun = () => readStudyState(paths.home, name).runs[key] ?? null;
   let marker: Extract<TaskMarker, { state: 'running' }> = {
-    state: 'running', cell: key, job, host: os.hostname(), pid: process.pid, startedAt: new Date().toISOString(), runId: recordedRun(), startEpoch: null, epochsDone: 0,
+    state: 'running', cell: key, job, host: os.hostname(), pid: process.pid, startedAt: new Date().toISOString(), runId: recordedRun(), startEpoch: null,
+    epochsDone: 0,
   };
   const update = (changes: Partial<typeof marker>) => writeTaskMarker(paths.marker, (marker = { ...marker, ...changes }));
   update({});
@@ -79,7 +80,9 @@ export async function runStudyTask(shared: string, name: string, key: string, { 
     // A bundle of an earlier try that died before its marker: this run's, but written again rather than trusted.
     fs.rmSync(paths.bundle, { force: true });
     const written = exportBundle(paths.home, service.store, runId, paths.bundle);
-    writeTaskMarker(paths.marker, { state: 'completed', ...ended(), runId, bundle: { file: path.basename(written.file), bytes: written.bytes, sha256: written.sha256 } });
+    writeTaskMarker(paths.marker, {
+      state: 'completed', ...ended(), runId, bundle: { file: path.basename(written.file), bytes: written.bytes, sha256: written.sha256 },
+    });
     say(`bundle ${written.file} (${written.files} file(s), ${written.bytes} bytes): \`exitlab study collect ${name}\` brings it home`);
     return 0;
   } catch (err) {

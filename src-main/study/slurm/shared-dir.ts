@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { homePaths } from '../../home';
 import { tempPathFor } from '../../temp-files';
-import { describeWriteFailure } from '../../write-errors';
+import { writeFailureMessage } from '../../write-errors';
 import { studyDirOf } from '../study-folder';
 import { SlurmError } from './slurm-commands';
 
@@ -54,7 +54,7 @@ export function checkSharedDir(dir: string): string {
   try {
     fs.writeFileSync(probe, '');
   } catch (err) {
-    throw new SlurmError(`--shared-dir ${abs} is not writable: ${describeWriteFailure(err, 'a file into it', probe)?.replace(/^cannot write a file into it: /, '') ?? (err as Error).message}`);
+    throw new SlurmError(writeFailureMessage(err, `--shared-dir ${abs} is not writable`, probe));
   } finally {
     fs.rmSync(probe, { force: true });
   }

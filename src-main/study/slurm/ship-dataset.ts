@@ -29,7 +29,8 @@ export function shipDataset(home: string, shared: string, id: string): { dir: st
   if (fs.existsSync(path.join(target, MANIFEST_FILE))) {
     const there = readManifest(target);
     if (!sameSplits(there, manifest)) {
-      throw new SlurmError(`${target} holds another data set named '${id}' (its checksums differ from this data folder's): remove it from the shared directory, or import this one under another id`);
+      throw new SlurmError(`${target} holds another data set named '${id}' (its checksums differ from this data folder's): ` +
+        'remove it from the shared directory, or import this one under another id');
     }
     checkCopy(target, there);
     return { dir: target, shipped: false };

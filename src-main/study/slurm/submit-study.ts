@@ -50,7 +50,9 @@ export async function checkSubmission(home: string, recipe: StudyRecipe, request
   const recorded = readSlurmRecord(home, recipe.name)?.sharedDir;
   const shared = checkSharedDir(request.sharedDir);
   if (recorded && recorded !== shared) {
-    throw new SlurmError(`study '${recipe.name}' runs in the shared directory ${recorded} (its tasks' runs and checkpoints are there): pass --shared-dir ${recorded}`);
+    throw new SlurmError(
+      `study '${recipe.name}' runs in the shared directory ${recorded} (its tasks' runs and checkpoints are there): pass --shared-dir ${recorded}`,
+    );
   }
   await checkCluster(request.options);
   const repo = checkRepo();

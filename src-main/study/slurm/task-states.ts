@@ -135,7 +135,8 @@ export async function slurmCells(home: string, store: RunStore, recipe: StudyRec
     cells: cells.map((cell, i) => {
       const job = jobs[i];
       const resolved = resolveCell({
-        job, marker: markers[i].marker, reported: job ? reported.get(job) ?? null : null, accounting, arrayKnown: job !== null && knownArrays.has(job.split('_')[0]),
+        job, marker: markers[i].marker, reported: job ? reported.get(job) ?? null : null, accounting,
+        arrayKnown: job !== null && knownArrays.has(job.split('_')[0]),
         readLog: () => (job ? readText(taskLogOf(record.sharedDir, recipe.name, job)) : null),
         collected: collected(cell.key),
       });
@@ -153,7 +154,10 @@ export async function slurmCellsToShow(home: string, store: RunStore, recipe: St
     const state = readStudyState(home, recipe.name);
     return {
       record: readSlurmRecord(home, recipe.name)!,
-      cells: cells.map((c) => ({ state: 'unknown', job: null, source: 'none', detail: err.message, collected: state.runs[c.key] !== undefined && store.hasRun(state.runs[c.key]), epochsDone: null })),
+      cells: cells.map((c) => ({
+        state: 'unknown', job: null, source: 'none', detail: err.message, collected: state.runs[c.key] !== undefined && store.hasRun(state.runs[c.key]),
+        epochsDone: null,
+      })),
     };
   }
 }

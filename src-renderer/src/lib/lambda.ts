@@ -1,6 +1,6 @@
 // λ presets for the schedule editor: one penalty weight per exit on its fully connected weights.
 // The paper presets come from src-shared/presets.ts (the CIFAR-100 λ is the paper's, the CIFAR-10
-// one our choice, said so); on another exit count each exit takes the value at its relative depth.
+// one our choice, said so); on another exit count they follow the paper's rule, as the engine does.
 import { PRESETS, presetLambda, type PresetId } from '../../../src-shared/presets';
 
 export type LambdaPresetId = PresetId | 'uniform' | 'ramp' | 'off';
@@ -14,7 +14,8 @@ export interface LambdaPreset {
 const paperPreset = (id: PresetId): LambdaPreset => {
   const p = PRESETS[id];
   const ours = p.ourChoices.find((c) => c.field === 'lambda');
-  const values = `[${p.config.lambda.join(', ')}] for its ${p.config.lambda.length} exits, stretched by depth to other exit counts`;
+  const values = `[${p.config.lambda.join(', ')}] for its ${p.config.lambda.length} exits, and on other exit counts the paper's rule ` +
+    '(the shallow 3/7 of the exits at 0.1, the others at 0.15)';
   return { id, label: p.label, description: ours ? `Our choice, ${values}: ${ours.note}` : `The paper's published λ, ${values}` };
 };
 

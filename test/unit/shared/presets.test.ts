@@ -2,7 +2,7 @@
 // `exitlab train --preset` with explicit options overriding it.
 import { describe, expect, it } from 'vitest';
 import { TrainConfigSchema } from '../../../src-shared/config';
-import { PRESETS, PRESET_IDS, describePreset, presetLambda } from '../../../src-shared/presets';
+import { PRESETS, PRESET_IDS, describePreset, paperLambda, presetLambda } from '../../../src-shared/presets';
 import { configFromArgs } from '../../../src-main/cli/commands/train';
 import { UsageError } from '../../../src-main/cli/errors';
 
@@ -22,10 +22,11 @@ describe('paper presets', () => {
     for (const id of PRESET_IDS) expect(describePreset(id).join('\n')).toMatch(/our choice \(lr\)/);
   });
 
-  it('stretch λ to other exit counts by relative depth', () => {
+  it("fit λ to other exit counts by the paper's rule, fgsm-me's default", () => {
     expect(presetLambda('paper-cifar100', 7)).toEqual([0.1, 0.1, 0.1, 0.15, 0.15, 0.15, 0.15]);
     expect(presetLambda('paper-cifar100', 4)).toEqual([0.1, 0.1, 0.15, 0.15]);
     expect(presetLambda('paper-cifar10', 1)).toEqual([0.15]);
+    for (const id of PRESET_IDS) for (let exits = 1; exits <= 12; exits++) expect(presetLambda(id, exits)).toEqual(paperLambda(exits));
   });
 
   it('exitlab train --preset: the preset under explicit options; its λ only for fgsm-me', () => {
