@@ -3,7 +3,7 @@
 // fields it names; every other field keeps the schema's default, and explicit choices override it.
 // Where the paper is silent the preset still has to choose, and its notes say so and why.
 import { z } from 'zod';
-import { TrainConfigSchema, type TrainConfigInput } from './config';
+import { exitCountOf, TrainConfigSchema, type TrainConfigInput } from './config';
 
 /**
  * The paper's λ rule. Its one published setting, for a 7-exit CIFAR MSDNet, is
@@ -93,9 +93,12 @@ const defined = <T extends object>(o: T | undefined): Partial<T> => Object.fromE
 export function withPreset(id: PresetId, explicit: TrainConfigInput): TrainConfigInput {
   const p = PRESETS[id].config;
   const method = explicit.method ?? p.method;
-  // λ is the paper's penalty: other methods compared on the same setup train without it.
-  const lambda = explicit.lambda ?? (method === 'fgsm-me' ? p.lambda : undefined);
-  return { ...p, ...defined(explicit), method, lambda, model: { ...p.model, ...defined(explicit.model) } };
+  const model = { ...p.model, ...defined(explicit.model) };
+  // λ is the paper's penalty: other methods compared on the same setup train without it. A model
+  // with other exits than the preset's (more blocks, or one exit) gets the rule's λ for its count.
+  const exits = exitCountOf(TrainConfigSchema.parse({ method, model }));
+  const lambda = explicit.lambda ?? (method === 'fgsm-me' ? presetLambda(id, exits) : undefined);
+  return { ...p, ...defined(explicit), method, lambda, model };
 }
 
 /** Words of `text` in lines of at most `width` characters, the first after `indent`, the others indented twice as far. */

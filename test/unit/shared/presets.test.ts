@@ -37,6 +37,9 @@ describe('paper presets', () => {
     expect(over).toMatchObject({ epochs: 3, lr: { max: 0.05 }, model: { blocks: 7, channels: 8 } });
     expect(over.lambda).toHaveLength(7);
     expect(configFromArgs(['--preset', 'paper-cifar10', '--method', 'pgd-at']).config.lambda).toBeNull();
+    // Another exit count than the preset's takes the rule's λ for that count, not the preset's list.
+    expect(configFromArgs(['--preset', 'paper-cifar10', '--blocks', '6']).config.lambda).toEqual(paperLambda(6));
+    expect(configFromArgs(['--preset', 'paper-cifar100', '--exits', 'last']).config.lambda).toEqual([0.15]);
     expect(configFromArgs(['--preset', 'paper-cifar10', '--lambda', '0,0,0,0,0.2']).config.lambda).toEqual([0, 0, 0, 0, 0.2]);
     // Without a preset nothing changes: the schema's defaults.
     expect(configFromArgs([]).config).toEqual(TrainConfigSchema.parse({}));
