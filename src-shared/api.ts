@@ -8,7 +8,7 @@ import { ModelConfigSchema, TrainConfigSchema } from './config';
 import { DatasetManifestSchema } from './datasets';
 import { EngineEventSchema, ModelSummarySchema, BackendReportSchema } from './engine-messages';
 import { EpochMetricsSchema } from './metrics';
-import { EvalAttackSchema, EvalTargetSchema } from './evaluation';
+import { EvalAttackSchema, EvalRequestSchema, EvalTargetSchema } from './evaluation';
 import { StudyCollectResultSchema } from './slurm';
 import { StudyNameSchema, StudySummarySchema, StudyViewSchema } from './study';
 import {
@@ -151,6 +151,7 @@ export const API_METHODS = {
       eps: z.number().positive().max(255).default(8),
       target: EvalTargetSchema.default('max-average'),
       checkpoint: CheckpointKindSchema.default(DEFAULT_CHECKPOINT),
+      workers: EvalRequestSchema.shape.workers,
       jobId: JobId,
     }),
     /** The evaluation records written (one per attack). */

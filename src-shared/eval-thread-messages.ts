@@ -38,7 +38,11 @@ export const EvalThreadEventSchema = z.discriminatedUnion('type', [
   /** The thread listens: commands sent before this are held by the host. */
   z.object({ type: z.literal('ready') }),
   /** The checkpoint the worker loaded, to check that every worker evaluates the same one. */
-  z.object({ type: z.literal('loaded'), epoch: z.number().int().nonnegative(), batchesDone: z.number().int().nonnegative() }),
+  z.object({
+    type: z.literal('loaded'), epoch: z.number().int().nonnegative(), batchesDone: z.number().int().nonnegative(),
+    /** What the memory check before the first batch needs: weights, and activation bytes per image. */
+    parameters: z.number().int().nonnegative(), activationBytesPerImage: z.number().nonnegative(),
+  }),
   z.object({
     type: z.literal('attacked'),
     outcome: z.object({

@@ -11,6 +11,7 @@ import { EvalThreadEventSchema, type EvalThreadCommand, type EvalThreadEvent } f
 import type { BatchExecutor, BatchOutcome, ImageSet } from '../engine/eval/batch-attack';
 import { batchRanges } from '../engine/parallel/shards';
 import { allReplies, ThreadLink } from '../engine/parallel/thread-link';
+import { checkWorkerMemory, evaluatorBytes } from '../engine/parallel/memory';
 import type { PreparedEvaluation } from './eval-setup';
 
 type EvalLink = ThreadLink<EvalThreadCommand, EvalThreadEvent>;
@@ -25,6 +26,8 @@ export interface EvalPoolOptions {
   images: ImageSet;
   /** The checkpoint this process loaded: a worker that finds another one (rewritten meanwhile) is refused. */
   checkpoint: { epoch: number; batchesDone: number };
+  /** Free memory to check the workers against (tests); default: what the OS reports. */
+  availableMemory?: number;
 }
 
 export class EvalPool {
@@ -49,6 +52,10 @@ export class EvalPool {
         throw new Error(`evaluation worker ${other + 1} loaded another checkpoint (epoch ${loaded[other].epoch}) ` +
           `than this process (epoch ${o.checkpoint.epoch}): was the run written to meanwhile? Evaluate it again`);
       }
+      const { parameters, activationBytesPerImage } = loaded[0];
+      const largestShare = Math.max(...ranges.map(([from, to]) => to - from));
+      const perWorker = evaluatorBytes({ parameters, activationBytesPerImage, batchImages: o.prepared.request.batchSize, imageBytes: 4 * size * largestShare });
+      checkWorkerMemory('evaluation workers', o.workers, perWorker, o.availableMemory);
       return new EvalPool(links, ranges);
     } catch (err) {
       await Promise.all(links.map((l) => l.close()));

@@ -30,6 +30,7 @@ import type { RunStore } from '../store/run-store';
 import { forkTransport, hostChild, moduleEntry } from '../engine/process/child-host';
 import { batchSetup, EvaluationError, runNetwork, toImages, type PreparedEvaluation } from './eval-setup';
 import { EvalPool } from './eval-workers';
+import { NotEnoughMemoryError } from '../engine/parallel/memory';
 import { CHECKPOINT_FILES, REPORTS_DIR, runDirOf, storedPath } from './paths';
 import { tempPathFor } from '../temp-files';
 import { rethrowWriteFailure } from '../write-errors';
@@ -320,7 +321,10 @@ if (process.env.EXITLAB_EVAL_CHILD === '1' && typeof process.send === 'function'
   process.once('message', (msg: ChildJob) => {
     computeEvaluation(msg.home, { ...msg.prepared, request: EvalRequestSchema.parse(msg.prepared.request) }, (progress) => send({ type: 'progress', progress }))
       .then((report) => send({ type: 'done', report }))
-      .catch((err: unknown) => send({ type: 'failed', message: err instanceof Error ? err.message : String(err), user: err instanceof EvaluationError }))
+      .catch((err: unknown) => {
+        const user = err instanceof EvaluationError || err instanceof NotEnoughMemoryError;
+        send({ type: 'failed', message: err instanceof Error ? err.message : String(err), user });
+      })
       .finally(() => {
         tf.disposeVariables();
         process.disconnect?.();

@@ -133,7 +133,7 @@ describe('exitlab eval / table', () => {
     } as unknown as ApiContext;
     try {
       const evaluations = await evalHandlers(ctx)['eval.run']({
-        runId: ids.b, attacks: ['clean', 'pgd20'], samples: 8, eps: 4, target: 'average', checkpoint: 'last', jobId: 'job-1',
+        runId: ids.b, attacks: ['clean', 'pgd20'], samples: 8, eps: 4, target: 'average', checkpoint: 'last', workers: null, jobId: 'job-1',
       });
       expect(evaluations.map((e) => e.attack)).toEqual(['clean', 'pgd20']);
       expect(evaluations[1]).toMatchObject({ eps: 4, steps: 20, samples: 8 });
@@ -141,7 +141,9 @@ describe('exitlab eval / table', () => {
       expect(events.at(-1)!.fraction).toBe(1);
       expect(events.some((e) => /pgd20: \d+\/\d+ batches/.test(e.message))).toBe(true);
       await expect(Promise.resolve().then(
-        () => evalHandlers(ctx)['eval.run']({ runId: 'run-nope', attacks: ['clean'], samples: 8, eps: 8, target: 'average', checkpoint: 'last' }),
+        () => evalHandlers(ctx)['eval.run']({
+          runId: 'run-nope', attacks: ['clean'], samples: 8, eps: 8, target: 'average', checkpoint: 'last', workers: null,
+        }),
       )).rejects.toMatchObject({ code: 'not-found' });
     } finally {
       store.close();

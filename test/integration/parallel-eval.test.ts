@@ -13,6 +13,7 @@ import { selectBackend } from '../../src-main/engine/backends/select';
 import { computeEvaluation, computeEvaluationInChild, prepareEvaluation, type EvalProgress } from '../../src-main/runs/evaluate-run';
 import { runNetwork, toImages } from '../../src-main/runs/eval-setup';
 import { EvalPool } from '../../src-main/runs/eval-workers';
+import { NotEnoughMemoryError } from '../../src-main/engine/parallel/memory';
 import { RunService } from '../../src-main/runs/service';
 import { openStore } from '../../src-main/store/run-store';
 import { locateDataset } from '../../src-main/datasets/catalog';
@@ -110,6 +111,22 @@ describe('evaluation over worker threads', () => {
     expect(huge.err.split('\n')).toHaveLength(1);
     expect(reports()).toBe(before);
   }, 30_000);
+
+  it('refuses workers that do not fit in memory before the first batch, naming the memory needed', async () => {
+    await selectBackend('wasm');
+    const p = prepared(2, { attacks: ['clean'] });
+    const { net, checkpoint } = runNetwork(home, p);
+    net.dispose();
+    const { dir, manifest } = locateDataset(home, p.dataset.id);
+    const test = readSplit(dir, manifest, 'test');
+    const images = toImages(test.images, test.labels, 0, 16);
+    const refused = await EvalPool.start({ home, prepared: p, workers: 2, backend: 'wasm', images, checkpoint, availableMemory: 1000 }).catch((e: Error) => e);
+    expect(refused).toBeInstanceOf(NotEnoughMemoryError);
+    expect((refused as Error).message).toMatch(/^not enough memory for 2 evaluation workers: they need about \d+\.\d GiB \(2 × \d+\.\d GiB\) and 0\.0 GiB is available/);
+    // With the memory there, the same pool starts (its workers were closed after the refusal).
+    const pool = await EvalPool.start({ home, prepared: p, workers: 2, backend: 'wasm', images, checkpoint, availableMemory: 2 ** 40 });
+    await pool.dispose();
+  }, 60_000);
 
   it('a worker that dies mid-evaluation ends it with a clear error instead of hanging', async () => {
     await selectBackend('wasm');

@@ -7,6 +7,7 @@ import { attackNamed } from '../../engine/eval/attack-specs';
 import { BackendUnavailableError } from '../../engine/backends/select';
 import { resolveHome } from '../../home';
 import { EvaluationError, evaluateRun } from '../../runs/evaluate-run';
+import { NotEnoughMemoryError } from '../../engine/parallel/memory';
 import { parseOptions, withCommandStore } from '../command-kit';
 import { UsageError } from '../errors';
 
@@ -154,7 +155,7 @@ export async function run(argv: string[]): Promise<number> {
   const home = resolveHome(values.home);
   const progress = process.stderr.isTTY && !values.json;
   let last = '';
-  return withCommandStore(home, [EvaluationError, BackendUnavailableError], async (store) => {
+  return withCommandStore(home, [EvaluationError, BackendUnavailableError, NotEnoughMemoryError], async (store) => {
     // The run's own ε is the natural default: its robustness at the radius it was trained for.
     eps ??= store.getRun(runId).config.eps || 8;
     const result = await evaluateRun(home, store, {

@@ -3,28 +3,16 @@
 // start with the same weights), then answers the coordinator's commands one at a time: a step on
 // its shard of each minibatch (gradients averaged through the shared-memory exchange), a part of
 // the held-out probes, the state for a checkpoint, a resume.
-import * as tf from '@tensorflow/tfjs';
 import { ReplicaCommandSchema, ReplicaEventSchema, type ReplicaCommand, type ReplicaEvent } from '../../../src-shared/parallel-messages';
 import { selectBackend } from '../backends/select';
 import { Replica } from '../train/replica';
 import { AllReduce, ReplicaAbortedError } from './all-reduce';
 import { exchangeLength, ExchangedUpdate } from './exchanged-update';
 import { serveCommands } from './thread-serve';
+import { activationBytesPerImage } from './memory';
 
 let replica: Replica | null = null;
 let exchange: AllReduce | null = null;
-
-/** Bytes of every layer's output for one image: the activations a training step holds per image. */
-function activationBytesPerImage(model: tf.LayersModel): number {
-  let floats = 0;
-  for (const layer of model.layers) {
-    const shapes = (
-      Array.isArray(layer.outputShape[0]) || layer.outputShape.length === 0 ? layer.outputShape : [layer.outputShape]
-    ) as Array<Array<number | null>>;
-    for (const shape of shapes) floats += shape.reduce<number>((a, d) => a * (d ?? 1), 1);
-  }
-  return 4 * floats;
-}
 
 async function handle(cmd: ReplicaCommand): Promise<ReplicaEvent> {
   if (cmd.type === 'build') {

@@ -16,7 +16,7 @@ import type { ExitSums } from '../train/epoch-stats';
 import type { NetData, ReplicaGroup, ReplicaState, StepPosition } from '../train/replica';
 import { mixSeed } from '../../random';
 import { abortExchange, createExchange, type ExchangeBuffers } from './all-reduce';
-import { checkReplicaMemory, replicaBytes } from './memory';
+import { checkWorkerMemory, replicaBytes } from './memory';
 import { batchRanges, shardSizes } from './shards';
 import { allReplies, ThreadLink } from './thread-link';
 
@@ -66,7 +66,8 @@ export class ThreadGroup implements ReplicaGroup {
         throw new Error('training workers built different networks');
       }
       const shard = Math.ceil(o.config.batchSize / o.workers);
-      checkReplicaMemory(
+      checkWorkerMemory(
+        'training workers',
         o.workers,
         replicaBytes({ exchangeLength: first.exchangeLength, activationBytesPerImage: first.activationBytesPerImage, shardImages: shard }),
         o.availableMemory,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainConfigSchema, type TrainConfigInput } from '../../../src-shared/config';
 import { selectBackend } from '../../../src-main/engine/backends/select';
 import { ThreadGroup } from '../../../src-main/engine/parallel/thread-group';
-import { NotEnoughMemoryError, checkReplicaMemory } from '../../../src-main/engine/parallel/memory';
+import { NotEnoughMemoryError, checkWorkerMemory } from '../../../src-main/engine/parallel/memory';
 import { LocalGroup, type NetData, type ReplicaState, type StepPosition } from '../../../src-main/engine/train/replica';
 import { emptySums } from '../../../src-main/engine/train/epoch-stats';
 import { classifyFailure } from '../../../src-main/engine/process/failure';
@@ -146,8 +146,8 @@ describe('the exchange', () => {
   }, 60_000);
 
   it('refuses to start replicas that do not fit in memory, naming the memory needed', async () => {
-    expect(() => checkReplicaMemory(4, 2 ** 30, 3 * 2 ** 30)).toThrow(/need about 4\.0 GiB \(4 × 1\.0 GiB\) and 3\.0 GiB is available/);
-    expect(() => checkReplicaMemory(2, 2 ** 30, 3 * 2 ** 30)).not.toThrow();
+    expect(() => checkWorkerMemory('training workers', 4, 2 ** 30, 3 * 2 ** 30)).toThrow(/not enough memory for 4 training workers: they need about 4\.0 GiB \(4 × 1\.0 GiB\) and 3\.0 GiB is available/);
+    expect(() => checkWorkerMemory('training workers', 2, 2 ** 30, 3 * 2 ** 30)).not.toThrow();
     const refused = await ThreadGroup.start({ config: config(), data: DATA, eps: EPS, alpha: EPS, workers: 2, availableMemory: 1000 })
       .catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(NotEnoughMemoryError);
