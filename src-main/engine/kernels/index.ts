@@ -1,5 +1,5 @@
-// Kernels the wasm backend lacks or runs slowly, registered over its own set, and a leaner batch
-// norm gradient for every backend. Both idempotent.
+// Kernels the wasm backend lacks or runs slowly, registered over its own set, and for every backend
+// a leaner batch norm gradient and the gradient of AvgPoolGrad (for double backprop). Both idempotent.
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterKernel } from './conv2d-backprop-filter';
 import { conv2DBackpropInputKernel } from './conv2d-backprop-input';
@@ -7,6 +7,7 @@ import { castOverride, concatOverride, identityOverride, splitVOverride } from '
 import { meanOverride, sumOverride } from './reductions';
 import { transposeOverride } from './transpose';
 import { fusedBatchNormGradConfig } from './batch-norm-grad';
+import { avgPoolGradGradConfig } from './avg-pool-grad-grad';
 import { batchNormTrainingGradKernel, batchNormTrainingKernel } from './batch-norm-training';
 import { installWasmKernel, type KernelOverride } from './override';
 
@@ -29,5 +30,7 @@ export function registerWasmKernels(): void {
 }
 
 export function registerGradients(): void {
-  if (tf.getGradient(tf.FusedBatchNorm) !== fusedBatchNormGradConfig) tf.registerGradient(fusedBatchNormGradConfig);
+  for (const config of [fusedBatchNormGradConfig, avgPoolGradGradConfig]) {
+    if (tf.getGradient(config.kernelName) !== config) tf.registerGradient(config);
+  }
 }
