@@ -10,10 +10,12 @@ export type BackendName = z.infer<typeof BackendSchema>;
 /**
  * Training methods. `fgsm-me` is the paper's method; the others are the baselines it is compared
  * with: `fgsm` (single-exit FGSM), `standard` (clean), `pgd-at` (Madry et al. 2018), `fgsm-rs` (FGSM
- * with random start and early stopping, Wong et al. 2020), `free` (Free-m, Shafahi et al. 2019) and
- * `trades` (Zhang et al. 2019). All but `fgsm` train every exit unless `model.exits` is `last`.
+ * with random start and early stopping, Wong et al. 2020), `free` (Free-m, Shafahi et al. 2019),
+ * `trades` (Zhang et al. 2019) and `gradalign` (FGSM with random start plus the gradient-alignment
+ * penalty, Andriushchenko & Flammarion 2020). All but `fgsm` train every exit unless `model.exits`
+ * is `last`.
  */
-export const METHODS = ['fgsm-me', 'fgsm', 'standard', 'pgd-at', 'fgsm-rs', 'free', 'trades'] as const;
+export const METHODS = ['fgsm-me', 'fgsm', 'standard', 'pgd-at', 'fgsm-rs', 'free', 'trades', 'gradalign'] as const;
 export const MethodSchema = z.enum(METHODS);
 export type Method = z.infer<typeof MethodSchema>;
 
@@ -71,7 +73,7 @@ export const TrainConfigSchema = z.object({
   eps: z.number().nonnegative().max(255).default(8),
   /**
    * FGSM / PGD step in /255; null means the method's default: ε for fgsm-me, fgsm and free (Free-m's δ
-   * step), 1.25·ε for fgsm-rs, 2 for pgd-at and trades.
+   * step), 1.25·ε for fgsm-rs and gradalign, 2 for pgd-at and trades.
    */
   alpha: z.number().positive().max(255).nullable().default(null),
   /** Steps k of the inner PGD maximisation of `pgd-at` and `trades`. */
@@ -80,6 +82,13 @@ export const TrainConfigSchema = z.object({
   tradesBeta: z.number().nonnegative().max(1000).default(6),
   /** Free-m: replays m of each minibatch (the epoch count is divided by m, so total work matches). */
   freeReplays: z.number().int().min(1).max(100).default(8),
+  /**
+   * GradAlign's λ: weight of its gradient-alignment penalty λ·(1 − cos(∇ₓℓ(x), ∇ₓℓ(x + η))), used by
+   * `gradalign` only. 0.2 is the value of Andriushchenko & Flammarion (NeurIPS 2020) for ε = 8/255 on
+   * CIFAR-10 (`--grad_align_cos_lambda=0.2` in their sh/exps_diff_eps_cifar10.sh); they scale it
+   * with ε (0.027 at 1/255 up to 2.0 at 16/255). 0 leaves FGSM with random start (fgsm-rs's step).
+   */
+  gradAlignLambda: z.number().nonnegative().max(100).default(0.2),
   /**
    * End the run at the epoch where catastrophic overfitting is flagged, keeping the best checkpoint
    * (Wong et al.'s early stopping). null: on for `fgsm-rs` (when keepBest is on), off otherwise.

@@ -33,6 +33,17 @@ describe('the New run form', () => {
     expect(validateForm(form).errors.lambdaWarmupEpochs).toMatch(/warm-up/);
   });
 
+  it("carries GradAlign's λ_ga with the schema's default and limit", () => {
+    const form = { ...defaultForm(), method: 'gradalign' as const };
+    expect(form.gradAlignLambda).toBe(0.2);
+    form.gradAlignLambda = 0.5;
+    expect(validateForm(form).config).toMatchObject({ method: 'gradalign', gradAlignLambda: 0.5 });
+    form.gradAlignLambda = -1;
+    expect(Object.keys(validateForm(form).errors)).toEqual(['gradAlignLambda']);
+    form.gradAlignLambda = Number.NaN;
+    expect(validateForm(form).errors.gradAlignLambda).toBe('a number is required');
+  });
+
   it('single-exit methods and models have one λ', () => {
     expect(exitCount({ ...defaultForm(), method: 'fgsm' })).toBe(1);
     const form = defaultForm();

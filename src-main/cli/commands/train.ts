@@ -30,13 +30,16 @@ ${PRESET_IDS.flatMap((id) => describePreset(id)).map((line) => `                
                             fgsm-rs   FGSM with random start + early stopping (Wong et al.)
                             free      Free-m, minibatch replays (Shafahi et al.)
                             trades    TRADES, CE + β·KL (Zhang et al.)
+                            gradalign fgsm-rs's step + λ_ga·(1 − cos of the input gradients at x and
+                                      x + η) (GradAlign, Andriushchenko & Flammarion)
   --epochs <n>            epochs (default 2; for free: epoch-equivalents, ⌈n/m⌉ passes are made)
   --eps <v>               L∞ radius in /255 (default 8)
   --alpha <v>             attack step in /255 (default: the method's: fgsm-me, fgsm, free ε;
-                          fgsm-rs 1.25ε; pgd-at, trades 2)
+                          fgsm-rs, gradalign 1.25ε; pgd-at, trades 2)
   --pgd-steps <k>         PGD steps of pgd-at and trades (default 10)
   --beta <v>              TRADES β (default 6)
   --replays <m>           Free-m replays per minibatch (default 8)
+  --grad-align-lambda <v> GradAlign's λ_ga (default 0.2, the authors' value at ε = 8/255)
   --early-stop, --no-early-stop
                           end the run when catastrophic overfitting is flagged, keeping the best
                           checkpoint (default: on for fgsm-rs, off otherwise)
@@ -69,7 +72,7 @@ const OPTIONS = {
   'eval-samples': { type: 'string' }, 'train-samples': { type: 'string' }, 'max-batches': { type: 'string' },
   blocks: { type: 'string' }, step: { type: 'string' }, base: { type: 'string' }, channels: { type: 'string' },
   'growth-rate': { type: 'string' }, scales: { type: 'string' }, 'no-augment': { type: 'boolean' },
-  'pgd-steps': { type: 'string' }, beta: { type: 'string' }, replays: { type: 'string' },
+  'pgd-steps': { type: 'string' }, beta: { type: 'string' }, replays: { type: 'string' }, 'grad-align-lambda': { type: 'string' },
   'early-stop': { type: 'boolean' }, 'no-early-stop': { type: 'boolean' }, 'classifier-channels': { type: 'string' }, exits: { type: 'string' },
   backend: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' },
   help: { type: 'boolean' },
@@ -123,6 +126,7 @@ export function configFromArgs(argv: string[]): { config: TrainConfig; json: boo
     pgdSteps: number('pgd-steps', values['pgd-steps']),
     tradesBeta: number('beta', values.beta),
     freeReplays: number('replays', values.replays),
+    gradAlignLambda: number('grad-align-lambda', values['grad-align-lambda']),
     earlyStop: values['early-stop'] ? true : values['no-early-stop'] ? false : undefined,
     backend: values.backend as TrainConfigInput['backend'],
     workers: number('workers', values.workers),

@@ -5,9 +5,9 @@ import type { ExitTarget, MultiExitNet } from '../model/multi-exit';
 import { crossEntropy, headsOf } from './objective';
 import { mergeRows } from './rows';
 
-/** Per-sample cross-entropy of each exit's logits against integer labels. */
-export function exitLosses(logits: tf.Tensor2D[], y: tf.Tensor1D): tf.Tensor1D[] {
-  return logits.map((l) => crossEntropy(l, y));
+/** Per-sample cross-entropy of each exit's logits against integer labels (see crossEntropy for the flag). */
+export function exitLosses(logits: tf.Tensor2D[], y: tf.Tensor1D, twiceDifferentiable = false): tf.Tensor1D[] {
+  return logits.map((l) => crossEntropy(l, y, twiceDifferentiable));
 }
 
 export function averageLoss(losses: tf.Tensor1D[]): tf.Tensor1D {

@@ -60,8 +60,26 @@ function margin(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
   return tf.sub(pick(logits, oneHotOf(y, logits.shape[1])), maxOther(logits, y)) as tf.Tensor1D;
 }
 
-export function crossEntropy(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
-  return tf.neg(pick(tf.logSoftmax(logits) as tf.Tensor2D, oneHotOf(y, logits.shape[1]))) as tf.Tensor1D;
+/**
+ * log-softmax that can be differentiated twice. tf.logSoftmax's gradient reads the softmax from its
+ * saved output, which tfjs makes inside the op, out of the tape's sight: a gradient of that gradient
+ * then treats the softmax as a constant (and loses the cross-entropy's curvature in the logits).
+ * This one saves its input and recomputes the softmax from it with taped ops.
+ */
+const logSoftmaxTwiceDifferentiable = (logits: tf.Tensor2D): tf.Tensor2D =>
+  tf.customGrad((...args) => {
+    const z = args[0] as tf.Tensor;
+    (args[1] as tf.GradSaveFunc)([z]);
+    return {
+      value: tf.logSoftmax(z),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.sub(dy, tf.mul(tf.sum(dy, -1, true), tf.softmax(saved[0]))),
+    };
+  })(logits) as tf.Tensor2D;
+
+/** Per-sample cross-entropy; `twiceDifferentiable` for a loss whose input gradient is itself differentiated. */
+export function crossEntropy(logits: tf.Tensor2D, y: tf.Tensor1D, twiceDifferentiable = false): tf.Tensor1D {
+  const logP = twiceDifferentiable ? logSoftmaxTwiceDifferentiable(logits) : (tf.logSoftmax(logits) as tf.Tensor2D);
+  return tf.neg(pick(logP, oneHotOf(y, logits.shape[1]))) as tf.Tensor1D;
 }
 
 /** Difference of logits ratio (Croce & Hein 2020): −(z_y − max_{i≠y} z_i) / (z_π1 − z_π3). */

@@ -1,5 +1,6 @@
-// Kernels the wasm and webgpu backends lack or run slowly, registered over their own sets, and a
-// leaner batch norm gradient for every backend. All idempotent.
+// Kernels the wasm and webgpu backends lack or run slowly, registered over their own sets, and for
+// every backend a leaner batch norm gradient and the gradient of AvgPoolGrad (for double backprop).
+// All idempotent.
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterKernel } from './conv2d-backprop-filter';
 import { conv2DBackpropInputKernel } from './conv2d-backprop-input';
@@ -7,6 +8,7 @@ import { castOverride, concatOverride, identityOverride, splitVOverride } from '
 import { meanOverride, sumOverride } from './reductions';
 import { transposeOverride } from './transpose';
 import { fusedBatchNormGradConfig } from './batch-norm-grad';
+import { avgPoolGradGradConfig } from './avg-pool-grad-grad';
 import { batchNormTrainingGradKernel, batchNormTrainingKernel } from './batch-norm-training';
 import { webgpuConv2DKernel } from './webgpu-conv2d';
 import { webgpuConv2DBackpropInputKernel } from './webgpu-conv2d-backprop-input';
@@ -44,5 +46,7 @@ export function registerWebGpuKernels(softwareAdapter: boolean): void {
 }
 
 export function registerGradients(): void {
-  if (tf.getGradient(tf.FusedBatchNorm) !== fusedBatchNormGradConfig) tf.registerGradient(fusedBatchNormGradConfig);
+  for (const config of [fusedBatchNormGradConfig, avgPoolGradGradConfig]) {
+    if (tf.getGradient(config.kernelName) !== config) tf.registerGradient(config);
+  }
 }

@@ -9,7 +9,7 @@ import type { ModelConfig } from '../../../src-shared/config';
 import { IMAGE_SHAPE } from '../../../src-shared/datasets';
 import type { ModelSummary } from '../../../src-shared/engine-messages';
 import type { MultiExitNet } from './multi-exit';
-import { withLazyConvGradient, withOnePassBatchNorm } from './lean-layers';
+import { TWICE_DIFFERENTIABLE, withLazyConvGradient, withOnePassBatchNorm, withTwiceDifferentiableRelu } from './lean-layers';
 import { mixSeed } from '../../random';
 
 type SymbolicTensor = tf.SymbolicTensor;
@@ -51,7 +51,9 @@ class LayerFactory {
     // Keras momentum 0.9 is PyTorch's 0.1; epsilon as in PyTorch.
     const bn = tf.layers.batchNormalization({ name: this.name('bn'), axis: -1, momentum: 0.9, epsilon: 1e-5 });
     withOnePassBatchNorm(bn, 0.9, 1e-5);
-    return tf.layers.reLU({ name: this.name('relu') }).apply(bn.apply(y)) as SymbolicTensor;
+    const relu = tf.layers.reLU({ name: this.name('relu') });
+    withTwiceDifferentiableRelu(relu);
+    return relu.apply(bn.apply(y)) as SymbolicTensor;
   }
 
   concat(xs: SymbolicTensor[]): SymbolicTensor {
@@ -209,9 +211,11 @@ export function wrapLayersModel(
     return kernel;
   });
   return {
-    forward(x, training) {
+    forward(x, training, options = {}) {
       const normalised = tf.div(tf.sub(x, mean), std);
-      const out = model.apply(normalised, { training }) as tf.Tensor | tf.Tensor[];
+      // tfjs-layers hands these call options to every layer's `call`; only the batch norm reads the second.
+      const kwargs = options.twiceDifferentiable ? { training, [TWICE_DIFFERENTIABLE]: true } : { training };
+      const out = model.apply(normalised, kwargs) as tf.Tensor | tf.Tensor[];
       return (Array.isArray(out) ? out : [out]) as tf.Tensor2D[];
     },
     exitCount: fcLayerNames.length,

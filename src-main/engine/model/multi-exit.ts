@@ -3,9 +3,18 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelSummary } from '../../../src-shared/engine-messages';
 
+export interface ForwardOptions {
+  /**
+   * Build the pass from ops autodiff can differentiate twice (for a penalty on an input gradient,
+   * differentiated with respect to the weights): the batch norms and ReLUs then give gradients that
+   * have gradients of their own (see model/lean-layers.ts). Same values; off by default.
+   */
+  twiceDifferentiable?: boolean;
+}
+
 export interface MultiExitNet {
   /** Logits per exit, shallowest first; `training` switches batch normalisation to batch statistics. */
-  forward(x: tf.Tensor4D, training: boolean): tf.Tensor2D[];
+  forward(x: tf.Tensor4D, training: boolean, options?: ForwardOptions): tf.Tensor2D[];
   readonly exitCount: number;
   readonly numClasses: number;
   /** The fully connected kernel of each exit, the weights the λ penalty acts on. */

@@ -25,6 +25,8 @@ export interface RunForm {
   pgdSteps: number;
   tradesBeta: number;
   freeReplays: number;
+  /** GradAlign's λ_ga (gradalign only). */
+  gradAlignLambda: number;
   /** null: the method's default (on for fgsm-rs). */
   earlyStop: boolean | null;
   lrKind: 'piecewise' | 'cyclic';
@@ -77,6 +79,7 @@ export function defaultForm(dataset = DEFAULTS.dataset): RunForm {
     pgdSteps: d.pgdSteps,
     tradesBeta: d.tradesBeta,
     freeReplays: d.freeReplays,
+    gradAlignLambda: d.gradAlignLambda,
     earlyStop: d.earlyStop,
     ...lr,
     momentum: d.momentum,
@@ -148,6 +151,7 @@ function toConfigInput(form: RunForm): TrainConfigInput {
     pgdSteps: required(form.pgdSteps),
     tradesBeta: required(form.tradesBeta),
     freeReplays: required(form.freeReplays),
+    gradAlignLambda: required(form.gradAlignLambda),
     earlyStop: form.earlyStop,
     lambda: form.lambda.map(required),
     lambdaWarmupEpochs: optional(form.lambdaWarmupEpochs) ?? 0,

@@ -37,7 +37,7 @@ vi.mock('../../../src-main/engine/train/monitor', async (importOriginal) => {
 });
 
 const EPS = 8 / 255;
-const PARAMS = { pgdSteps: 3, tradesBeta: 6, freeReplays: 3 };
+const PARAMS = { pgdSteps: 3, tradesBeta: 6, freeReplays: 3, gradAlignLambda: 0.2 };
 const method = (name: 'pgd-at' | 'fgsm-rs' | 'free' | 'trades' | 'standard', over: Partial<typeof PARAMS> = {}) => createMethod({
   method: name, ...PARAMS, ...over,
 });

@@ -45,11 +45,15 @@ describe('exitlab train options', () => {
     expect(configFromArgs(['--method', 'pgd-at', '--early-stop']).config.earlyStop).toBe(true);
     expect(configFromArgs(['--method', 'fgsm-rs', '--no-early-stop']).config.earlyStop).toBe(false);
     expect(resolveTrainConfig(configFromArgs(['--method', 'fgsm-rs']).config).config.earlyStop).toBe(true);
+    expect(configFromArgs(['--method', 'gradalign', '--grad-align-lambda', '0.5']).config).toMatchObject({ method: 'gradalign', gradAlignLambda: 0.5 });
+    expect(configFromArgs(['--method', 'gradalign']).config.gradAlignLambda).toBe(0.2);
   });
 
   it('rejects bad input with one clear line', () => {
     expect(bad(['--method', 'trades', '--beta=-1'])).toMatch(/^--beta:/);
     expect(bad(['--method', 'free', '--replays', '0'])).toMatch(/^--replays:/);
+    expect(bad(['--method', 'gradalign', '--grad-align-lambda=-0.1'])).toMatch(/^--grad-align-lambda:/);
+    expect(bad(['--grad-align-lambda', 'x'])).toMatch(/--grad-align-lambda must be a number/);
     expect(bad(['--pgd-steps', '0'])).toMatch(/^--pgd-steps:/);
     expect(bad(['--exits', 'first'])).toMatch(/--exits must be all or last/);
     expect(bad(['--early-stop', '--no-early-stop'])).toMatch(/contradict/);

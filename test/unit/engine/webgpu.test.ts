@@ -147,7 +147,7 @@ describe.skipIf(!available)('webgpu backend', () => {
       const { x, y } = randomBatch(2, 6);
       const result = await onBoth(async () => {
         const net = tinyNet(2, NET);
-        const method = createMethod({ method: name, pgdSteps: 2, tradesBeta: 6, freeReplays: 2 });
+        const method = createMethod({ method: name, pgdSteps: 2, tradesBeta: 6, freeReplays: 2, gradAlignLambda: 0.2 });
         const ctx = { net, eps: EPS, alpha: method.defaultAlpha(8) / 255, lambda: new Array(net.exitCount).fill(0.1), seed: 7 };
         const opt = new SgdMomentum(net.trainableVariables, 0.9, 5e-4);
         const loss = await trainStep(method, ctx, x, y, net.trainableVariables, opt, () => 0.1);
@@ -203,7 +203,7 @@ describe.skipIf(!available)('webgpu backend', () => {
   it('holds the same tensors and GPU bytes after 50 training steps as after 5', async () => {
     await selectBackend('webgpu');
     const net = tinyExitNet('relu');
-    const method = createMethod({ method: 'fgsm-me', pgdSteps: 2, tradesBeta: 6, freeReplays: 2 });
+    const method = createMethod({ method: 'fgsm-me', pgdSteps: 2, tradesBeta: 6, freeReplays: 2, gradAlignLambda: 0.2 });
     const ctx = { net, eps: EPS, alpha: method.defaultAlpha(8) / 255, lambda: [0.1, 0.1], seed: 1 };
     const opt = new SgdMomentum(net.trainableVariables, 0.9, 5e-4);
     const { x, y } = tinyBatch(4, 9);

@@ -1,7 +1,7 @@
 // Data-parallel training over worker threads on a tiny MSDNet (wasm, batch 16, 2 workers): the
 // replicas stay bit-identical, a run repeats bit for bit, the exchange computes the whole batch's
-// gradient, Free-m and TRADES run unchanged, the held-out probe equals a single thread's, and a
-// dead worker fails the step instead of hanging it.
+// gradient, Free-m, TRADES and GradAlign run unchanged, the held-out probe equals a single
+// thread's, and a dead worker fails the step instead of hanging it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainConfigSchema, type TrainConfigInput } from '../../../src-shared/config';
 import { selectBackend } from '../../../src-main/engine/backends/select';
@@ -114,7 +114,7 @@ describe('the exchange', () => {
     expect(await run()).toEqual(await run());
   }, 90_000);
 
-  for (const method of ['free', 'trades'] as const) {
+  for (const method of ['free', 'trades', 'gradalign'] as const) {
     it(`${method} runs unchanged on two workers and its replicas agree`, async () => {
       const replays = method === 'free' ? 2 : 1;
       const group = await ThreadGroup.start({ config: config({ method }), data: DATA, eps: EPS, alpha: EPS, workers: 2 });

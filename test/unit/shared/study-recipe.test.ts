@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { checkStudyRecipe, StudyRecipeError } from '../../../src-shared/study';
 import { BUILT_IN_STUDIES } from '../../../src-shared/study-recipes';
 import { PAPER_ATTACKS } from '../../../src-shared/evaluation';
+import { PAPER_CIFAR10_ROWS } from '../../../src-shared/paper-results';
 
 const base = {
   name: 'grid', dataset: 'synthetic', train: { epochs: 3, model: { blocks: 3 } },
@@ -37,9 +38,12 @@ describe('study recipes', () => {
     expect(cells[0].config).toMatchObject({ epochs: 2, eps: 16, model: { blocks: 5 }, lambda: [0.1, 0.1, 0.15, 0.15, 0.15] });
   });
 
-  it('the built-in paper recipe is valid and compares fgsm-me with four baselines on the 5-block network', () => {
+  it('the built-in paper recipe is valid and compares fgsm-me with five baselines on the 5-block network', () => {
     const { cells } = checkStudyRecipe(BUILT_IN_STUDIES.paper);
-    expect(cells.map((c) => c.config.method)).toEqual(['pgd-at', 'trades', 'free', 'fgsm-rs', 'fgsm-me']);
+    expect(cells.map((c) => c.config.method)).toEqual(['pgd-at', 'trades', 'free', 'fgsm-rs', 'gradalign', 'fgsm-me']);
+    expect(cells[4].config).toMatchObject({ gradAlignLambda: 0.2, lambda: null });
+    // Every row of the paper's table has a method here, and the recipe runs each of them.
+    expect(PAPER_CIFAR10_ROWS.map((r) => r.method).sort()).toEqual(cells.map((c) => c.config.method).sort());
     expect(cells.every((c) => c.config.model.blocks === 5)).toBe(true);
   });
 

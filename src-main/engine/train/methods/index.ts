@@ -6,12 +6,14 @@ import { pgdAt } from './pgd-at';
 import { fgsmRandomStart } from './fgsm-rs';
 import { freeM } from './free';
 import { trades } from './trades';
+import { gradAlign } from './gradalign';
 
-export type MethodParams = Pick<TrainConfig, 'method' | 'pgdSteps' | 'tradesBeta' | 'freeReplays'>;
+export type MethodParams = Pick<TrainConfig, 'method' | 'pgdSteps' | 'tradesBeta' | 'freeReplays' | 'gradAlignLambda'>;
 
 /**
  * The training method of a run, with its parameters. A run creates its own: Free-m carries its
- * perturbation from one minibatch to the next. `fgsm` is the same step as `fgsm-me` on a
+ * perturbation from one minibatch to the next, GradAlign a batch's clean input gradient from its
+ * craft to its loss. `fgsm` is the same step as `fgsm-me` on a
  * single-exit network with λ = 0 (see `resolveTrainConfig`), i.e. classic FGSM adversarial training.
  */
 export function createMethod(p: MethodParams): TrainingMethod {
@@ -23,6 +25,7 @@ export function createMethod(p: MethodParams): TrainingMethod {
     case 'fgsm-rs': return fgsmRandomStart;
     case 'free': return freeM(p.freeReplays);
     case 'trades': return trades(p.pgdSteps, p.tradesBeta);
+    case 'gradalign': return gradAlign(p.gradAlignLambda);
   }
 }
 
