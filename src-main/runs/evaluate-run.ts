@@ -5,20 +5,15 @@
 // run's folder and record one evaluation per attack in the store, in one transaction.
 //
 // The work itself (`computeEvaluation`) never touches the store. The CLI runs it in its own
-// process; the app runs it in a child process (`computeEvaluationInChild`) so that the process
-// serving the UI stays responsive, and records the result itself (the store has one writer).
+// process; the app runs it in a child process (eval-child.ts) so that the process serving the UI
+// stays responsive, and records the result itself (eval-record.ts; the store has one writer).
 // Either way, with `workers` > 1 the attacks' batches run on worker threads of that process
 // (eval-workers.ts), and the report is the one a single thread would write.
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../src-shared/config';
 import type { DatasetManifest } from '../../src-shared/datasets';
-import {
-  EvalChildEventSchema, EvalRequestSchema, EvaluationReportSchema, type EvalChildEvent, type EvalRequestInput, type EvalRequest, type EvaluationReport,
-} from '../../src-shared/evaluation';
-import type { Evaluation, EvaluationInput } from '../../src-shared/runs';
+import { EvalRequestSchema, EvaluationReportSchema, type EvalRequestInput, type EvalRequest, type EvaluationReport } from '../../src-shared/evaluation';
 import { locateDataset, readDatasetManifest } from '../datasets/catalog';
 import { readSplit } from '../datasets/store';
 import type { BatchExecutor } from '../engine/eval/batch-attack';
@@ -27,13 +22,10 @@ import { maskingWarnings } from '../engine/eval/masking';
 import { evaluateRobustness, parseTarget } from '../engine/eval/robustness';
 import { autoWorkers, batchCount, THREADED_BACKENDS } from '../engine/parallel/shards';
 import type { RunStore } from '../store/run-store';
-import { forkTransport, hostChild, moduleEntry } from '../engine/process/child-host';
 import { batchSetup, EvaluationError, runNetwork, toImages, type PreparedEvaluation } from './eval-setup';
 import { EvalPool } from './eval-workers';
-import { NotEnoughMemoryError } from '../engine/parallel/memory';
-import { CHECKPOINT_FILES, REPORTS_DIR, runDirOf, storedPath } from './paths';
-import { tempPathFor } from '../temp-files';
-import { rethrowWriteFailure } from '../write-errors';
+import { CHECKPOINT_FILES, runDirOf } from './paths';
+import { recordEvaluation, type RecordedEvaluation } from './eval-record';
 
 export { EvaluationError } from './eval-setup';
 
@@ -193,142 +185,9 @@ export async function computeEvaluation(home: string, prepared: PreparedEvaluati
   }
 }
 
-/** The store record of one attack; its early-exit entry is the budget closest to half the full cost. */
-function evaluationInputs(report: EvaluationReport): EvaluationInput[] {
-  const exits = report.exits.length;
-  return report.attacks.map((a) => {
-    const point = [...a.earlyExit].sort((p, q) => Math.abs(p.fraction - 0.5) - Math.abs(q.fraction - 0.5))[0];
-    return {
-      attack: a.attack,
-      eps: a.eps,
-      steps: a.steps,
-      samples: a.samples,
-      checkpoint: report.checkpoint,
-      perExitAcc: a.perExit,
-      earlyExit: point ? {
-        thresholds: Array.from({ length: exits }, (_, k) => (k === exits - 1 ? 0 : point.threshold)),
-        accuracy: point.accuracy,
-        averageMacs: point.macs,
-        exitShare: point.exitShare,
-        feasible: point.feasible,
-        aimed: point.aimed,
-      } : null,
-      target: report.target,
-      aimedAt: a.aimedAt.length ? a.aimedAt : null,
-    };
-  });
-}
-
-export interface RecordedEvaluation {
-  report: EvaluationReport;
-  /** Absolute path of the report file in the run's folder. */
-  file: string;
-  evaluations: Evaluation[];
-}
-
-/** Writes the report file and the store records; if the store refuses, the file is removed again. */
-export function recordEvaluation(home: string, store: RunStore, report: EvaluationReport): RecordedEvaluation {
-  const runDir = runDirOf(home, report.runId);
-  const dir = path.join(runDir, REPORTS_DIR);
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `eval-${report.createdAt.replace(/[:.]/g, '-')}-${crypto.randomBytes(3).toString('hex')}.json`);
-  const tmp = tempPathFor(file);
-  try {
-    fs.writeFileSync(tmp, JSON.stringify(report, null, 2) + '\n');
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    rethrowWriteFailure(err, `the evaluation report ${file}`, file);
-  }
-  let ids: number[];
-  try {
-    ids = store.addEvaluations(report.runId, evaluationInputs(report), {
-      kind: 'evaluation-report', path: storedPath(runDir, file),
-      meta: {
-        attacks: report.attacks.map((a) => a.attack), samples: report.samples, eps: report.eps, checkpoint: report.checkpoint,
-        warnings: report.warnings.length,
-      },
-    });
-  } catch (err) {
-    fs.rmSync(file, { force: true });
-    throw err;
-  }
-  const evaluations = store.getRun(report.runId).evaluations.filter((e) => ids.includes(e.id));
-  return { report, file, evaluations };
-}
-
 /** Prepare, compute and record in this process (the CLI). */
 export async function evaluateRun(home: string, store: RunStore, input: EvalRequestInput, onProgress?: EvalProgressFn): Promise<RecordedEvaluation> {
   const prepared = prepareEvaluation(home, store, input);
   const report = await computeEvaluation(home, prepared, onProgress);
   return recordEvaluation(home, store, report);
-}
-
-/** Every evaluation report in a run's folder, newest last. */
-export function listReports(home: string, runId: string): Array<{ file: string; report: EvaluationReport }> {
-  const dir = path.join(runDirOf(home, runId), REPORTS_DIR);
-  if (!fs.existsSync(dir)) return [];
-  const out: Array<{ file: string; report: EvaluationReport }> = [];
-  for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
-    const file = path.join(dir, name);
-    try {
-      out.push({ file, report: EvaluationReportSchema.parse(JSON.parse(fs.readFileSync(file, 'utf8'))) });
-    } catch {
-      // A damaged or foreign file is not a report.
-    }
-  }
-  return out.sort((a, b) => a.report.createdAt.localeCompare(b.report.createdAt));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child process: the app's evaluation runs here so that the process serving the UI is not blocked.
-
-export interface ChildEvaluation {
-  done: Promise<EvaluationReport>;
-  cancel(): void;
-}
-
-/** Runs `computeEvaluation` in a forked Node process; progress comes back over IPC. */
-export function computeEvaluationInChild(
-  home: string, prepared: PreparedEvaluation, onProgress: EvalProgressFn = () => {}, env: NodeJS.ProcessEnv = process.env,
-): ChildEvaluation {
-  const child = hostChild<ChildJob, EvalChildEvent>(forkTransport(moduleEntry(__dirname, 'evaluate-run'), { ...env, EXITLAB_EVAL_CHILD: '1' }), {
-    events: EvalChildEventSchema,
-    isReady: (e) => e.type === 'ready',
-    isFinal: (e) => e.type === 'done' || e.type === 'failed',
-    onEvent: (e) => {
-      if (e.type === 'progress') onProgress(e.progress);
-    },
-    onInvalid: (description) => onProgress({ fraction: null, message: `the evaluation process sent an invalid message: ${description}` }),
-    died: (d) => ({
-      type: 'failed', user: false,
-      message: `the evaluation process ended (${d.how}) before it finished${d.outOfMemory ? ', out of memory' : ''}${d.lastLine ? `: ${d.lastLine}` : ''}`,
-    }),
-  });
-  child.send({ home, prepared });
-  const done = child.done.then((e) => {
-    if (e.type === 'done') return e.report;
-    const message = e.type === 'failed' ? e.message : `the evaluation process ended with '${e.type}'`;
-    throw e.type === 'failed' && e.user ? new EvaluationError(message) : new Error(message);
-  });
-  return { done, cancel: () => child.kill('SIGTERM') };
-}
-
-interface ChildJob { home: string; prepared: PreparedEvaluation }
-
-if (process.env.EXITLAB_EVAL_CHILD === '1' && typeof process.send === 'function' && require.main === module) {
-  const send = (m: EvalChildEvent) => process.send!(m);
-  process.once('message', (msg: ChildJob) => {
-    computeEvaluation(msg.home, { ...msg.prepared, request: EvalRequestSchema.parse(msg.prepared.request) }, (progress) => send({ type: 'progress', progress }))
-      .then((report) => send({ type: 'done', report }))
-      .catch((err: unknown) => {
-        const user = err instanceof EvaluationError || err instanceof NotEnoughMemoryError;
-        send({ type: 'failed', message: err instanceof Error ? err.message : String(err), user });
-      })
-      .finally(() => {
-        tf.disposeVariables();
-        process.disconnect?.();
-      });
-  });
-  send({ type: 'ready' });
 }

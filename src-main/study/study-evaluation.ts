@@ -4,7 +4,7 @@
 import type { EvalRequest, EvaluationReport } from '../../src-shared/evaluation';
 import { EvalRequestSchema } from '../../src-shared/evaluation';
 import type { StudyRecipe } from '../../src-shared/study';
-import { listReports } from '../runs/evaluate-run';
+import { listReports } from '../runs/eval-record';
 
 export function studyEvalRequest(recipe: StudyRecipe, runId: string): EvalRequest {
   return EvalRequestSchema.parse({ ...recipe.eval, runId });

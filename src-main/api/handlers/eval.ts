@@ -4,7 +4,9 @@
 // serving the UI is never blocked by them; the result is recorded here, by the store's owner.
 import { z } from 'zod';
 import { describeZodError } from '../../../src-shared/config';
-import { EvaluationError, computeEvaluationInChild, prepareEvaluation, recordEvaluation } from '../../runs/evaluate-run';
+import { EvaluationError, prepareEvaluation } from '../../runs/evaluate-run';
+import { computeEvaluationInChild } from '../../runs/eval-child';
+import { recordEvaluation } from '../../runs/eval-record';
 import { UnknownRunError, StoreError } from '../../store/run-store';
 import type { Handlers } from '../dispatch';
 import { jobProgress, type ApiContext } from '../context';

@@ -223,7 +223,7 @@ export async function run(argv: string[]): Promise<number> {
       case 'show': {
         const detail = service.store.getRun(one(positionals, 'run id'));
         // Loaded here: the module pulls in the engine (tfjs), which listing runs does not need.
-        const { listReports } = await import('../../runs/evaluate-run');
+        const { listReports } = await import('../../runs/eval-record');
         out(detail, () => printDetail(detail, service.home, listReports(service.home, detail.summary.id)));
         return 0;
       }

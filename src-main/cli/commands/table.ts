@@ -4,7 +4,7 @@ import { PAPER_ATTACKS } from '../../../src-shared/evaluation';
 import { resolveHome } from '../../home';
 import { attackNamed } from '../../engine/eval/attack-specs';
 import { buildPaperTable, paperTableMarkdown, parseView } from '../../engine/eval/paper-table';
-import { listReports } from '../../runs/evaluate-run';
+import { listReports } from '../../runs/eval-record';
 import { listStudies, readStoredRecipe, readStudyState } from '../../study/study-folder';
 import { parseOptions, withCommandStore } from '../command-kit';
 import { UsageError } from '../errors';
