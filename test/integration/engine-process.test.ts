@@ -87,7 +87,9 @@ describe('engine process', () => {
     if (full.final.type === 'finished' && resumed.final.type === 'finished') {
       expect(resumed.final.final?.exits).toEqual(full.final.final?.exits);
     }
-  });
+    // Three trainings in engine processes: about 20 s on an idle machine, up to 57 s measured on a
+    // loaded one, too close to the default 60 s.
+  }, 180_000);
 
   it('ends a diverging run as a nan-loss failure', async () => {
     const outcome = await train(tempHome(), config({ lr: { kind: 'piecewise', max: 1e12 }, epochs: 1 }));
