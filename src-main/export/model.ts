@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { DatasetManifest } from '../../src-shared/datasets';
 import type { ModelSummary } from '../../src-shared/engine-messages';
-import type { RunDetail } from '../../src-shared/runs';
+import type { CheckpointKind, RunDetail } from '../../src-shared/runs';
 import { trainedModel } from '../../src-shared/config';
 import { buildMsdnetLayers } from '../engine/model/msdnet';
 import { loadWeightsInto, readCheckpoint } from '../engine/train/checkpoint';
@@ -19,10 +19,10 @@ export interface LoadedRunModel {
   fcLayerNames: string[];
   summary: ModelSummary;
   dataset: DatasetManifest;
-  checkpoint: { kind: 'last' | 'best'; epoch: number; batchesDone: number };
+  checkpoint: { kind: CheckpointKind; epoch: number; batchesDone: number };
 }
 
-export function loadRunModel(home: string, detail: RunDetail, kind: 'last' | 'best', fallbackDataset: () => DatasetManifest | null): LoadedRunModel {
+export function loadRunModel(home: string, detail: RunDetail, kind: CheckpointKind, fallbackDataset: () => DatasetManifest | null): LoadedRunModel {
   const id = detail.summary.id;
   const file = path.join(runDirOf(home, id), CHECKPOINT_FILES[kind]);
   if (!fs.existsSync(file)) {

@@ -1,7 +1,7 @@
 // What an evaluation runs on, made from a prepared request the same way in the evaluating process
 // and in each of its worker threads: the run's network loaded from its checkpoint, the attacks'
 // settings and target, and the test images as [0,1] pixels.
-import type { DatasetManifest } from '../../src-shared/datasets';
+import { IMAGE_SHAPE, type DatasetManifest } from '../../src-shared/datasets';
 import type { EvalRequest } from '../../src-shared/evaluation';
 import type { RunDetail } from '../../src-shared/runs';
 import { AA_STANDARD } from '../engine/attacks/autoattack';
@@ -60,5 +60,5 @@ export function toImages(images: Uint8Array, labels: Uint8Array, start: number, 
   const size = 32 * 32 * 3;
   const x = new Float32Array(count * size);
   for (let i = 0; i < x.length; i++) x[i] = images[start * size + i] / 255;
-  return { x, y: Int32Array.from(labels.subarray(start, start + count)), count, shape: [32, 32, 3] };
+  return { x, y: Int32Array.from(labels.subarray(start, start + count)), count, shape: [...IMAGE_SHAPE] };
 }

@@ -7,7 +7,8 @@ import { ModelSummarySchema, type FailureKind, type ModelSummary } from '../../s
 import { EpochMetricsSchema, type EpochMetrics, type ExitEpochMetrics } from '../../src-shared/metrics';
 import {
   ACTIVE_STATUSES, EarlyExitResultSchema, EvaluationInputSchema, RunFilterSchema, RunIdSchema, RunNameSchema, TagSchema,
-  type ArtefactRecord, type CheckpointRecord, type Evaluation, type EvaluationInput, type RunDetail, type RunFilter, type RunStatus, type RunSummary,
+  type ArtefactRecord, type CheckpointKind, type CheckpointRecord, type Evaluation, type EvaluationInput, type RunDetail, type RunFilter, type RunStatus,
+  type RunSummary,
 } from '../../src-shared/runs';
 import { homePaths } from '../home';
 import { openDatabase, StoreError, type Db, type OpenOptions } from './database';
@@ -434,7 +435,7 @@ export class RunStore {
       target: e.target, aimedAt: e.aimed_at ? JSON.parse(e.aimed_at) : null,
       perExitAcc: (this.s.evaluationExits.all(e.id) as Array<{ accuracy: number }>).map((x) => x.accuracy),
     }));
-    const checkpoints = (this.s.checkpointsOf.all(r.id) as Array<{ kind: 'last' | 'best'; epoch: number; path: string; written_at: string }>)
+    const checkpoints = (this.s.checkpointsOf.all(r.id) as Array<{ kind: CheckpointKind; epoch: number; path: string; written_at: string }>)
       .map((c): CheckpointRecord => ({ kind: c.kind, epoch: c.epoch, path: c.path, writtenAt: c.written_at }));
     const artefacts = (this.s.artefactsOf.all(r.id) as Array<{ id: number; kind: string; path: string; created_at: string; meta: string }>)
       .map((a): ArtefactRecord => ({ id: a.id, kind: a.kind, path: a.path, createdAt: a.created_at, meta: JSON.parse(a.meta) }));

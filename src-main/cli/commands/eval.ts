@@ -1,7 +1,7 @@
 // `exitlab eval`: robustness of a stored run, exit by exit and as an early-exit model, under a list
 // of attacks; writes an evaluation report into the run's folder and records it in the store.
 import { BACKENDS } from '../../../src-shared/config';
-import { DEFAULT_CHECKPOINT } from '../../../src-shared/runs';
+import { DEFAULT_CHECKPOINT, type CheckpointKind } from '../../../src-shared/runs';
 import { AA_STANDARD_SETTINGS, DEFAULT_EVAL_ATTACKS, DEFAULT_SWEEP, EVAL_ATTACKS, PAPER_ATTACKS, type EvaluationReport } from '../../../src-shared/evaluation';
 import { attackNamed } from '../../engine/eval/attack-specs';
 import { BackendUnavailableError } from '../../engine/backends/select';
@@ -159,7 +159,7 @@ export async function run(argv: string[]): Promise<number> {
     // The run's own ε is the natural default: its robustness at the radius it was trained for.
     eps ??= store.getRun(runId).config.eps || 8;
     const result = await evaluateRun(home, store, {
-      runId, attacks: attacks as never, samples, eps, target: values.target, checkpoint: values.checkpoint as 'last' | 'best' | undefined,
+      runId, attacks: attacks as never, samples, eps, target: values.target, checkpoint: values.checkpoint as CheckpointKind | undefined,
       budgets, calibrationSamples: whole('calibration', values.calibration, 0), sweep, backend: values.backend as never, seed: whole('seed', values.seed, 0),
       batchSize: whole('batch-size', values['batch-size'], 1), workers: whole('workers', values.workers, 1),
       settings: {

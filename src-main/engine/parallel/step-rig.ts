@@ -6,6 +6,7 @@ import { createMethod } from '../train/methods';
 import { resolveTrainConfig } from '../train/resolve-config';
 import { emptySums } from '../train/epoch-stats';
 import { ThreadGroup } from './thread-group';
+import { IMAGE_VALUES } from '../../../src-shared/datasets';
 
 export interface ParallelStepRig {
   workers: number;
@@ -25,7 +26,7 @@ export async function startParallelStepRig(config: TrainConfigInput, workers: nu
   const { config: cfg, eps, alpha, lambda } = resolveTrainConfig(TrainConfigSchema.parse({ ...config, workers }));
   const group = await ThreadGroup.start({ config: cfg, data: { numClasses: 10, mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26] }, eps, alpha, workers });
   const n = cfg.batchSize;
-  const x = new Float32Array(n * 3072);
+  const x = new Float32Array(n * IMAGE_VALUES);
   for (let i = 0; i < x.length; i++) x[i] = (Math.imul(i + 1, 2654435761) >>> 8) / 2 ** 24;
   const y = Int32Array.from({ length: n }, (_, i) => (i * 7 + 1) % 10);
   const replays = createMethod(cfg).replays ?? 1;

@@ -19,6 +19,7 @@ import { abortExchange, createExchange, type ExchangeBuffers } from './all-reduc
 import { checkWorkerMemory, replicaBytes } from './memory';
 import { batchRanges, shardSizes } from './shards';
 import { allReplies, ThreadLink } from './thread-link';
+import { IMAGE_VALUES } from '../../../src-shared/datasets';
 
 type ReplicaLink = ThreadLink<ReplicaCommand, ReplicaEvent>;
 
@@ -122,7 +123,7 @@ export class ThreadGroup implements ReplicaGroup {
     const ranges = batchRanges(set.count, batchSize, this.workers);
     const parts = await allReplies(ranges.flatMap(([from, to], i): Array<Promise<RobustCounts>> => (to > from ? [
       this.links[i].call(
-        { type: 'probe', x: set.x.slice(from * 3072, to * 3072), y: set.y.slice(from, to), eps, batchSize, seed, offset: from }, 'probed',
+        { type: 'probe', x: set.x.slice(from * IMAGE_VALUES, to * IMAGE_VALUES), y: set.y.slice(from, to), eps, batchSize, seed, offset: from }, 'probed',
       ).then((r) => r.counts),
     ] : [])));
     const exits = this.summary.exits;
