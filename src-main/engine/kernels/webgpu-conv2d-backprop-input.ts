@@ -4,15 +4,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { attrsOf, type KernelArgs, type KernelOverride } from './override';
 import { directConvInfo } from './webgpu-conv2d';
-import { convConstants, runFlatProgram } from './webgpu-program';
+import { convConstants, nhwcCoords, runFlatProgram } from './webgpu-program';
 
-const BODY = `
-  let ci = index % IN_C;
-  var p = index / IN_C;
-  let ix = p % IN_W;
-  p = p / IN_W;
-  let iy = p % IN_H;
-  let b = p / IN_H;
+const BODY = `${nhwcCoords(['b', 'iy', 'ix', 'ci'], ['IN_H', 'IN_W', 'IN_C'])}
   var acc = 0.0;
   for (var ky = 0; ky < K_H; ky++) {
     let ty = iy + PAD_TOP - ky * DIL_H;

@@ -4,7 +4,7 @@
 // for 8×32×32×8 → 8 channels, 3×3). On a hardware adapter the built-in tiled kernel runs.
 import * as tf from '@tensorflow/tfjs';
 import { attrsOf, type KernelArgs, type KernelOverride } from './override';
-import { convConstants, runFlatProgram } from './webgpu-program';
+import { convConstants, nhwcCoords, runFlatProgram } from './webgpu-program';
 
 type ConvAttrs = Pick<tf.Conv2DAttrs, 'strides' | 'pad' | 'dataFormat' | 'dimRoundingMode'> & { dilations?: tf.Conv2DAttrs['dilations'] };
 
@@ -17,13 +17,7 @@ export function directConvInfo(xShape: number[], filterShape: number[], attrs: C
   return tf.backend_util.computeConv2DInfo(shape4(xShape), shape4(filterShape), strides, dilations, pad, dimRoundingMode, false, 'channelsLast');
 }
 
-const BODY = `
-  let co = index % OUT_C;
-  var p = index / OUT_C;
-  let ox = p % OUT_W;
-  p = p / OUT_W;
-  let oy = p % OUT_H;
-  let b = p / OUT_H;
+const BODY = `${nhwcCoords(['b', 'oy', 'ox', 'co'], ['OUT_H', 'OUT_W', 'OUT_C'])}
   var acc = 0.0;
   for (var ky = 0; ky < K_H; ky++) {
     let iy = oy * STRIDE_H + ky * DIL_H - PAD_TOP;

@@ -42,6 +42,21 @@ export function convConstants(info: tf.backend_util.Conv2DInfo): Record<string, 
 }
 
 /**
+ * WGSL that splits `index`, an element of an NHWC tensor whose height, width and channels are the
+ * constants `h`, `w`, `c`, into its coordinates, declared as the four names given.
+ */
+export function nhwcCoords(names: [b: string, y: string, x: string, c: string], [h, w, c]: [string, string, string]): string {
+  const [bn, yn, xn, cn] = names;
+  return `
+  let ${cn} = index % ${c};
+  var p = index / ${c};
+  let ${xn} = p % ${w};
+  p = p / ${w};
+  let ${yn} = p % ${h};
+  let ${bn} = p / ${h};`;
+}
+
+/**
  * Runs `body` (WGSL statements that compute `index`'s output element, reading the inputs as flat
  * arrays named by `inputs`, and calling setOutputAtIndex) once per element of `outputShape`, with
  * `constants` declared as i32 constants before it.
