@@ -28,9 +28,9 @@ interface WebGpuUtil {
 const WORKGROUP: [number, number, number] = [64, 1, 1];
 
 /**
- * A convolution's geometry as WGSL constants. Constants, not uniforms: SwiftShader turns a loop
- * bound or a divisor it cannot see into slow generic code (measured: a direct 3×3 convolution ran
- * five times slower with its shapes as uniforms). Each shape then compiles its own pipeline.
+ * A convolution's geometry as WGSL constants, not uniforms, so that the shader compiler sees its
+ * loop bounds and divisors (our timings of the two, on a loaded machine, were too noisy to rank
+ * them). Each shape then compiles its own pipeline.
  */
 export function convConstants(info: tf.backend_util.Conv2DInfo): Record<string, number> {
   return {
