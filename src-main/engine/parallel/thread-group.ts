@@ -16,7 +16,7 @@ import type { ExitSums } from '../train/epoch-stats';
 import type { NetData, ReplicaGroup, ReplicaState, StepPosition } from '../train/replica';
 import { mixSeed } from '../../random';
 import { abortExchange, createExchange, type ExchangeBuffers } from './all-reduce';
-import { checkWorkerMemory, replicaBytes } from './memory';
+import { checkWasmHeap, checkWorkerMemory, replicaBytes, type ReplicaSize } from './memory';
 import { batchRanges, shardSizes } from './shards';
 import { allReplies, ThreadLink } from './thread-link';
 import { IMAGE_VALUES } from '../../../src-shared/datasets';
@@ -66,13 +66,12 @@ export class ThreadGroup implements ReplicaGroup {
       if (built.some((b) => b.exchangeLength !== first.exchangeLength || b.backend !== first.backend)) {
         throw new Error('training workers built different networks');
       }
-      const shard = Math.ceil(o.config.batchSize / o.workers);
-      checkWorkerMemory(
-        'training workers',
-        o.workers,
-        replicaBytes({ exchangeLength: first.exchangeLength, activationBytesPerImage: first.activationBytesPerImage, shardImages: shard }),
-        o.availableMemory,
-      );
+      const size: ReplicaSize = {
+        method: o.config.method, exchangeLength: first.exchangeLength, activationBytesPerImage: first.activationBytesPerImage,
+        shardImages: Math.ceil(o.config.batchSize / o.workers),
+      };
+      checkWasmHeap(first.backend, size);
+      checkWorkerMemory('training workers', o.workers, replicaBytes(size), o.availableMemory);
       exchange = createExchange(first.exchangeLength, o.workers);
       const buffers = exchange;
       await allReplies(links.map((l, index) => l.call({ type: 'attach', index, exchange: buffers }, 'attached')));

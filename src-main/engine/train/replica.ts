@@ -14,6 +14,8 @@ import { accumulate, emptySums, type ExitSums } from './epoch-stats';
 import { robustAccuracy, robustCounts, type HeldOut, type RobustAccuracy, type RobustCounts } from './monitor';
 import { mixSeed } from '../../random';
 import { loadWeightsInto, modelWeightTensors, snapshot, type CheckpointTensor } from './checkpoint';
+import { exchangeLength } from '../parallel/exchanged-update';
+import { activationBytesPerImage, checkWasmHeap } from '../parallel/memory';
 
 /** What a network is built from besides the run's configuration (the data set's classes and statistics). */
 export type NetData = Pick<DatasetManifest, 'mean' | 'std'> & { numClasses: number };
@@ -175,6 +177,16 @@ export class LocalGroup implements ReplicaGroup {
 
   constructor(config: TrainConfig, data: NetData, eps: number, alpha: number, private readonly seed: number) {
     this.replica = new Replica(config, data, eps, alpha);
+    const model = this.replica.net.layersModel;
+    try {
+      checkWasmHeap(tf.getBackend(), {
+        method: config.method, exchangeLength: exchangeLength(this.replica.vars, model.nonTrainableWeights),
+        activationBytesPerImage: activationBytesPerImage(model), shardImages: config.batchSize,
+      });
+    } catch (err) {
+      this.replica.dispose();
+      throw err;
+    }
   }
 
   get summary() {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainConfigSchema, type TrainConfigInput } from '../../../src-shared/config';
 import { selectBackend } from '../../../src-main/engine/backends/select';
 import { ThreadGroup } from '../../../src-main/engine/parallel/thread-group';
-import { NotEnoughMemoryError, checkWorkerMemory } from '../../../src-main/engine/parallel/memory';
+import { NotEnoughMemoryError, checkWasmHeap, checkWorkerMemory } from '../../../src-main/engine/parallel/memory';
 import { LocalGroup, type NetData, type ReplicaState, type StepPosition } from '../../../src-main/engine/train/replica';
 import { emptySums } from '../../../src-main/engine/train/epoch-stats';
 import { classifyFailure } from '../../../src-main/engine/process/failure';
@@ -153,5 +153,18 @@ describe('the exchange', () => {
     expect(refused).toBeInstanceOf(NotEnoughMemoryError);
     // The run fails as out of memory, with that message as it is.
     expect(classifyFailure(refused, 16)).toEqual({ kind: 'out-of-memory', message: (refused as Error).message });
+  }, 60_000);
+
+  it('refuses at start a step too big for one wasm thread\'s heap, which more workers would split', async () => {
+    const reference = (extra: TrainConfigInput) => TrainConfigSchema.parse({ backend: 'wasm', ...extra });
+    expect(() => new LocalGroup(reference({ method: 'gradalign', batchSize: 128 }), DATA, EPS, EPS, 0))
+      .toThrow(/^a gradalign step on 128 images per worker needs about 6\.\d GiB of tensors, and one wasm thread holds at most 4\.0 GiB; use more --workers/);
+    // Measured: the wasm heap after a reference GradAlign step at batch 32 was 1.6 GiB; at 96 a kernel failed without a word.
+    const size = { method: 'gradalign' as const, exchangeLength: 3e6, activationBytesPerImage: 7.69 * 2 ** 20 };
+    expect(() => checkWasmHeap('wasm', { ...size, shardImages: 64 })).not.toThrow();
+    expect(() => checkWasmHeap('wasm', { ...size, shardImages: 96 })).toThrow(NotEnoughMemoryError);
+    expect(() => checkWasmHeap('wasm', { ...size, method: 'fgsm-me', shardImages: 128 })).not.toThrow();
+    expect(() => checkWasmHeap('cpu', { ...size, shardImages: 1024 })).not.toThrow();
+    await new LocalGroup(reference({ method: 'fgsm-me', batchSize: 128 }), DATA, EPS, EPS, 0).dispose();
   }, 60_000);
 });
