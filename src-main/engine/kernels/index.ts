@@ -13,6 +13,7 @@ import { batchNormTrainingGradKernel, batchNormTrainingKernel } from './batch-no
 import { webgpuConv2DKernel } from './webgpu-conv2d';
 import { webgpuConv2DBackpropInputKernel } from './webgpu-conv2d-backprop-input';
 import { webgpuConv2DBackpropFilterKernel } from './webgpu-conv2d-backprop-filter';
+import { webgpuAddNKernel } from './webgpu-add-n';
 import { installKernel, type KernelOverride } from './override';
 
 const WASM_KERNELS: KernelOverride[] = [
@@ -34,6 +35,7 @@ const WEBGPU_KERNELS: Array<{ kernel: KernelOverride; softwareOnly: boolean }> =
   { kernel: webgpuConv2DKernel, softwareOnly: true },
   { kernel: webgpuConv2DBackpropInputKernel, softwareOnly: true },
   { kernel: webgpuConv2DBackpropFilterKernel, softwareOnly: false },
+  { kernel: webgpuAddNKernel, softwareOnly: false },
 ];
 
 export function registerWasmKernels(): void {

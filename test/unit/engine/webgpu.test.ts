@@ -105,6 +105,15 @@ describe.skipIf(!available)('webgpu backend', () => {
     });
   }
 
+  // 40 terms need four groups of at most 11 (SwiftShader binds 12 storage buffers per shader, the
+  // output among them), one group of only 7, and a second round: a term dropped or counted twice
+  // shifts the sum by a whole term.
+  it('adds more tensors than one shader can bind, as on cpu', async () => {
+    const result = await onBoth(() => [tf.addN(Array.from({ length: 40 }, (_, i) => tf.randomNormal([3, 5], 0, 1, 'float32', i + 1)))]);
+    measured.addN = worst(result);
+    expect(measured.addN).toBeLessThan(1e-5);
+  });
+
   // A 3×3×32×32 filter splits the 7 (image, row) pairs of the sum into chunks of 2, 2, 2 and 1:
   // a chunk's bounds off by one row would drop or double a row of the sum.
   it('the filter gradient summed in uneven chunks matches cpu', async () => {
@@ -142,7 +151,7 @@ describe.skipIf(!available)('webgpu backend', () => {
     expect(measured.weightGradients).toBeLessThan(1e-3);
   });
 
-  for (const name of ['fgsm-me', 'pgd-at'] as const) {
+  for (const name of ['fgsm-me', 'pgd-at', 'gradalign'] as const) {
     it(`one ${name} training step gives the same loss and weights as on cpu`, async () => {
       const { x, y } = randomBatch(2, 6);
       const result = await onBoth(async () => {

@@ -1,5 +1,5 @@
 // Which of our webgpu kernels replace tfjs's: the direct convolutions only on a software adapter
-// (they were measured only there), the chunked filter gradient on every adapter. No device needed:
+// (they were measured only there), the chunked filter gradient and the grouped AddN on every adapter. No device needed:
 // loading the package registers its kernels.
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -8,12 +8,14 @@ import { registerWebGpuKernels } from '../../../../src-main/engine/kernels';
 import { filterGradChunks } from '../../../../src-main/engine/kernels/webgpu-conv2d-backprop-filter';
 
 describe('webgpu kernel registration', () => {
-  it('a hardware adapter keeps the built-in convolutions and gets the chunked filter gradient', () => {
+  it('a hardware adapter keeps the built-in convolutions and gets the chunked filter gradient and the grouped AddN', () => {
     const builtin = (name: string) => tf.getKernel(name, 'webgpu')!.kernelFunc;
     const conv = builtin(tf.Conv2D);
     const input = builtin(tf.Conv2DBackpropInput);
     const filter = builtin(tf.Conv2DBackpropFilter);
+    const addN = builtin(tf.AddN);
     registerWebGpuKernels(false);
+    expect(builtin(tf.AddN)).not.toBe(addN);
     expect(builtin(tf.Conv2D)).toBe(conv);
     expect(builtin(tf.Conv2DBackpropInput)).toBe(input);
     expect(builtin(tf.Conv2DBackpropFilter)).not.toBe(filter);
