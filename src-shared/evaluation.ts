@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { CheckpointKindSchema, DEFAULT_CHECKPOINT } from './runs';
 import { BackendSchema, MAX_WORKERS } from './config';
+import { FeatureDistanceReportSchema } from './feature-distance';
 
 /** AutoAttack's components, in the order the standard version runs them. */
 export const AA_COMPONENTS = ['apgd-ce', 'apgd-t', 'fab-t', 'square'] as const;
@@ -246,6 +247,8 @@ export const EvalChildEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
   z.object({ type: z.literal('progress'), progress: z.object({ fraction: z.number().nullable(), message: z.string() }) }),
   z.object({ type: z.literal('done'), report: EvaluationReportSchema }),
+  /** The end of a feature-distance measurement (a study's), which the child has written. */
+  z.object({ type: z.literal('measured'), report: FeatureDistanceReportSchema }),
   /** `user`: a problem with the request (one line for the user), not a crash. */
   z.object({ type: z.literal('failed'), message: z.string(), user: z.boolean() }),
 ]);

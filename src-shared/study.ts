@@ -41,6 +41,11 @@ const StudyEvalSchema = EvalRequestSchema.omit({ runId: true }).extend({
   samples: EvalRequestSchema.shape.samples.default(256),
 });
 
+/** Most runs a study trains side by side (`study run --parallel`): one per core or device is the sensible most. */
+export const MAX_STUDY_PARALLEL = 64;
+/** How many of a study's runs train at the same time: how the grid is scheduled, not part of its recipe (each run stores its workers). */
+export const StudyParallelSchema = z.number().int().min(1).max(MAX_STUDY_PARALLEL).default(1);
+
 export const StudyRecipeSchema = z.object({
   name: StudyNameSchema,
   description: z.string().max(2000).default(''),

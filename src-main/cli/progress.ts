@@ -6,10 +6,14 @@ export class ProgressBar {
   private drawn = false;
   private epochStart = Date.now();
 
-  constructor(private readonly out: NodeJS.WriteStream) {}
+  /**
+   * `prefix` starts every line; `bar: false` prints the lines only, for runs that share a terminal
+   * (a study's lanes), whose bars would overwrite each other.
+   */
+  constructor(private readonly out: NodeJS.WriteStream, private readonly options: { prefix?: string; bar?: boolean } = {}) {}
 
   private draw(line: string): void {
-    if (!this.out.isTTY) return;
+    if (!this.out.isTTY || this.options.bar === false) return;
     const width = this.out.columns ?? 100;
     this.out.write(`\r${line.slice(0, width - 1).padEnd(width - 1)}`);
     this.drawn = true;
@@ -22,7 +26,7 @@ export class ProgressBar {
 
   private println(line: string): void {
     this.clear();
-    this.out.write(line + '\n');
+    this.out.write(`${this.options.prefix ?? ''}${line}\n`);
   }
 
   onEvent(event: EngineEvent): void {

@@ -10,10 +10,9 @@ import { locateDataset } from '../datasets/catalog';
 import { readSplit } from '../datasets/store';
 import { featureDistances } from '../engine/eval/feature-distance';
 import { exitFeatures } from '../engine/model/exit-features';
-import type { RunStore } from '../store/run-store';
 import { writeFileAtomically } from '../temp-files';
-import { runNetwork, toImages } from './eval-setup';
-import { prepareEvaluation, type EvalProgressFn } from './evaluate-run';
+import { runNetwork, toImages, type PreparedEvaluation } from './eval-setup';
+import type { EvalProgressFn } from './evaluate-run';
 import { REPORTS_DIR, runDirOf } from './paths';
 
 /** Single-exit networks keep only the last block's exit. */
@@ -32,13 +31,13 @@ export function findFeatureDistance(home: string, request: EvalRequest): Feature
   return r.samples === request.samples && r.eps === request.eps && r.checkpoint === request.checkpoint && r.seed === request.seed ? r : null;
 }
 
+/** Measures and writes the report; `prepared` is what prepareEvaluation checked (in this process or a parent). */
 export async function measureFeatureDistance(
   home: string,
-  store: RunStore,
-  request: EvalRequest,
+  prepared: PreparedEvaluation,
   onProgress: EvalProgressFn = () => {},
 ): Promise<FeatureDistanceReport> {
-  const prepared = prepareEvaluation(home, store, request);
+  const { request } = prepared;
   // Loading it registers the wasm backend: only in a process that does engine work (the CLI).
   const { selectBackend } = await import('../engine/backends/select');
   await selectBackend(request.backend);

@@ -1,6 +1,7 @@
 // `exitlab study` on the synthetic set with a tiny network: a 2-run grid trained and evaluated as a
 // queue, the report folder, a second `study run` that starts nothing, a study stopped mid-run that
-// resumes the same run, a run id recorded before its run was created, and bad recipes that write nothing.
+// resumes the same run, a run id recorded before its run was created, runs side by side (--parallel),
+// and bad recipes that write nothing.
 import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -92,6 +93,21 @@ describe('exitlab study', () => {
     expect((await status('stop')).every((s) => s.state === 'evaluated')).toBe(true);
   }, 300_000);
 
+  it('trains runs side by side with --parallel, each with its share of the cores, and evaluates every one', async () => {
+    const { recipe: r, cells } = checkStudyRecipe({ ...recipe('lanes'), train: { ...TRAIN, workers: null } });
+    const service = new RunService({ home });
+    const phases: string[] = [];
+    const result = await runStudy(service, r, cells, { onCell: (p) => phases.push(`${p.cell.key}:${p.phase}`) }, { parallel: 2, cores: 4 }).done;
+    expect(result).toEqual({ failed: [], stopped: false });
+    // The second run started before the first had finished training: they ran at the same time.
+    expect(phases.indexOf(`${cells[1].key}:training`)).toBeLessThan(phases.indexOf(`${cells[0].key}:trained`));
+    const states = await status('lanes');
+    expect(states.map((c) => c.state)).toEqual(['evaluated', 'evaluated']);
+    // Four cores for two lanes: two workers each (a batch of 16 allows two shards of 8).
+    expect(states.map((c) => service.store.getRun(c.runId!).config.workers)).toEqual([2, 2]);
+    await service.close();
+  }, 300_000);
+
   it('refuses a bad recipe or an unknown data set before anything is written, naming the field', async () => {
     const cases: Array<[unknown, RegExp]> = [
       [recipe('bad1', [{ method: 'sgd' }]), /arms\.0\.method/],
@@ -111,5 +127,9 @@ describe('exitlab study', () => {
     ]);
     expect(changed.code).toBe(1);
     expect(changed.err).toMatch(/study 'pair' exists with another recipe \(it differs in: seeds\)/);
+    const zero = await runCli(home, ['study', 'run', writeRecipe(recipe('bad6')), '--parallel', '0']);
+    expect(zero.code).toBe(2);
+    expect(zero.err).toMatch(/--parallel must be from 1 to 64, got '0'/);
+    expect(fs.existsSync(path.join(home, 'studies', 'bad6'))).toBe(false);
   });
 });

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BACKENDS } from '../../../src-shared/config';
 import { EVAL_ATTACKS, PAPER_ATTACKS } from '../../../src-shared/evaluation';
-import { checkStudyRecipe, StudyRecipeError, type StudyCell, type StudyRecipe } from '../../../src-shared/study';
+import { checkStudyRecipe, MAX_STUDY_PARALLEL, StudyParallelSchema, StudyRecipeError, type StudyCell, type StudyRecipe } from '../../../src-shared/study';
 import { BUILT_IN_STUDIES, isBuiltInStudy } from '../../../src-shared/study-recipes';
 import { availableIds } from '../../datasets/catalog';
 import { resolveHome } from '../../home';
@@ -43,6 +43,11 @@ const HELP = `usage: exitlab study <run|status|collect|report|list|task> [<recip
       --samples <n>       test images the study's attacks evaluate (default 256)
       --attacks <list>    the study's attacks (default the paper's: ${PAPER_ATTACKS.join(',')}; any of ${EVAL_ATTACKS.join(', ')})
       --workers <n>       data-parallel worker threads of every run
+      --parallel <n>      train n runs at the same time (default 1), each taking the next run of the
+                          grid; runs and evaluations without --workers share the cores out (cores/n
+                          each), and a run's evaluation goes on beside the next run's training. On
+                          the CPU this beats one run at a time on all cores, whose data-parallel
+                          workers wait for each other at every step; on one GPU the runs share it
       --backend <b>       ${BACKENDS.join(' | ')}
       --no-report         do not write the report at the end
       --json              one JSON line per study event (the engine's events are not repeated)
@@ -71,7 +76,7 @@ checkpoint; \`exitlab study run <name>\` continues the study where it stopped.`;
 const OPTIONS = {
   dataset: { type: 'string' }, epochs: { type: 'string' }, seeds: { type: 'string' }, name: { type: 'string' },
   'max-batches': { type: 'string' }, 'train-samples': { type: 'string' }, 'eval-samples': { type: 'string' }, samples: { type: 'string' },
-  attacks: { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' }, 'no-report': { type: 'boolean' },
+  attacks: { type: 'string' }, workers: { type: 'string' }, parallel: { type: 'string' }, backend: { type: 'string' }, 'no-report': { type: 'boolean' },
   out: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
   ...SLURM_OPTIONS,
 } as const;
@@ -155,6 +160,12 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
 }
 
+function parallelOf(text: string | undefined): number {
+  const parsed = StudyParallelSchema.safeParse(whole('parallel', text));
+  if (!parsed.success) throw new UsageError(`--parallel must be from 1 to ${MAX_STUDY_PARALLEL}, got '${text}'`);
+  return parsed.data;
+}
+
 async function runCommand(home: string, arg: string | undefined, v: Values): Promise<number> {
   if (!arg) throw new UsageError('study run needs a recipe: a built-in name, a JSON file or a study name');
   const slurm = onSlurm(v);
@@ -162,8 +173,16 @@ async function runCommand(home: string, arg: string | undefined, v: Values): Pro
   const known = availableIds(home);
   if (!known.includes(recipe.dataset)) throw new UsageError(`unknown data set '${recipe.dataset}' (available: ${known.join(', ')})`);
   if (slurm) return submitCommand(home, recipe, cells, v);
+  const parallel = parallelOf(v.parallel);
   const service = new RunService({ home });
-  const bar = v.json ? null : new ProgressBar(process.stderr);
+  // One bar for one run at a time; with lanes, each run's lines carry its key instead.
+  const bar = v.json || parallel > 1 ? null : new ProgressBar(process.stderr);
+  const laneBars = new Map<string, ProgressBar>();
+  const barOf = (cell: StudyCell) => {
+    if (bar || v.json) return bar;
+    if (!laneBars.has(cell.key)) laneBars.set(cell.key, new ProgressBar(process.stderr, { prefix: `  ${cell.key}: `, bar: false }));
+    return laneBars.get(cell.key)!;
+  };
   const say = (p: StudyProgress) => {
     if (v.json) {
       return console.log(JSON.stringify({
@@ -179,13 +198,13 @@ async function runCommand(home: string, arg: string | undefined, v: Values): Pro
       `folder ${studyDirOf(home, recipe.name)}\n`);
     const queue = runStudy(service, recipe, cells, {
       onCell: say,
-      onEngineEvent: (_, e) => bar?.onEvent(e),
+      onEngineEvent: (cell, e) => barOf(cell)?.onEvent(e),
       onEvalProgress: (_, p) => {
         const head = p.message.split(':')[0];
         if (!v.json && head !== lastEval) process.stderr.write(`  ${p.fraction === null ? '' : `${Math.round(100 * p.fraction)}% `}${p.message}\n`);
         lastEval = head;
       },
-    });
+    }, { parallel });
     const result = await stoppingOnSignals(queue.done, () => queue.stop());
     bar?.clear();
     if (!v['no-report']) {
