@@ -1,10 +1,12 @@
-// The fgsm-me step at N = 1 … cores workers, beside PyTorch at the same thread counts.
+// The fgsm-me step at N = 1 … cores workers, beside N independent one-thread processes (the
+// machine's ceiling) and PyTorch at the same thread counts.
 import type { BackendSchema, Method } from '../../../src-shared/config';
 import type { z } from 'zod';
 import { startParallelStepRig } from '../../../src-main/engine/parallel/step-rig';
 import { makeStepRig } from './training-step';
 import { runPytorchPeer, type PeerResult } from './pytorch-peer';
 import { timeSteps } from './timing';
+import { independentSteps } from './independent-steps';
 
 export interface ScalingRow {
   workers: number;
@@ -13,6 +15,10 @@ export interface ScalingRow {
   efficiency: number | null;
   /** Why there is no figure (N replicas did not start, e.g. not enough memory). */
   unavailable?: string;
+  /** N independent one-thread processes stepping at once, summed: what N cores give here with nothing shared. */
+  independentImagesPerSecond: number | null;
+  /** That over N × images/s at N = 1: the machine's own efficiency, the most the engine can reach. */
+  ceiling: number | null;
   pytorchImagesPerSecond: number | null;
   /** ExitLab / PyTorch at the same number of threads. */
   ratioToPytorch: number | null;
@@ -71,6 +77,16 @@ export async function benchScaling(
       await rig.dispose();
     }
   }
+  const independent = new Map<number, number>();
+  for (const workers of counts.slice(1)) {
+    try {
+      const imagesPerSecond = await independentSteps({ method: opts.method, batch: opts.batch, steps: opts.steps, processes: workers, backend: opts.backend });
+      log(`scaling ${opts.method}: ${workers} independent one-thread processes at once: ${imagesPerSecond.toFixed(1)} img/s in all`);
+      independent.set(workers, imagesPerSecond);
+    } catch (err) {
+      log(`scaling ${opts.method}: ${workers} independent processes: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   let pytorch: PeerResult = { available: false, reason: 'not requested (--no-pytorch)' };
   if (opts.pytorch) {
     log(`PyTorch peer at ${counts.join(', ')} thread(s)…`);
@@ -82,11 +98,14 @@ export async function benchScaling(
   const base = measured[0]?.imagesPerSecond ?? null;
   const rows = measured.map(({ workers, imagesPerSecond, unavailable }): ScalingRow => {
     const peer = pytorch.available ? pytorch.results.find((r) => r.threads === workers)?.imagesPerSecond ?? null : null;
+    const alone = independent.get(workers) ?? null;
     return {
       workers,
       imagesPerSecond,
       efficiency: imagesPerSecond !== null && base !== null ? imagesPerSecond / (workers * base) : null,
       ...(unavailable ? { unavailable } : {}),
+      independentImagesPerSecond: alone,
+      ceiling: alone !== null && base !== null ? alone / (workers * base) : null,
       pytorchImagesPerSecond: peer,
       ratioToPytorch: imagesPerSecond !== null && peer !== null ? imagesPerSecond / peer : null,
     };
@@ -98,12 +117,14 @@ const cell = (v: number | null, digits: number, suffix = '') => (v === null ? '�
 
 export function formatScaling(r: ScalingReport): string {
   const lines = [
-    `${r.method} at batch ${r.batchSize}: workers (ExitLab) = threads (PyTorch)`, 'N   ExitLab img/s   efficiency   PyTorch img/s   ExitLab/PyTorch',
+    `${r.method} at batch ${r.batchSize}: workers (ExitLab) = threads (PyTorch); ceiling: N independent one-thread processes at once`,
+    'N   ExitLab img/s   efficiency   ceiling   PyTorch img/s   ExitLab/PyTorch',
   ];
   for (const row of r.rows) {
     lines.push(
       `${String(row.workers).padEnd(3)} ${(row.unavailable ? 'not run' : cell(row.imagesPerSecond, 1)).padStart(13)}   ` +
-        `${cell(row.efficiency === null ? null : 100 * row.efficiency, 0, '%').padStart(10)}   ${cell(row.pytorchImagesPerSecond, 1).padStart(13)}   ` +
+        `${cell(row.efficiency === null ? null : 100 * row.efficiency, 0, '%').padStart(10)}   ` +
+        `${cell(row.ceiling === null ? null : 100 * row.ceiling, 0, '%').padStart(7)}   ${cell(row.pytorchImagesPerSecond, 1).padStart(13)}   ` +
           `${cell(row.ratioToPytorch, 2, '×').padStart(15)}`,
     );
   }
