@@ -189,7 +189,7 @@ async function runCommand(home: string, arg: string | undefined, v: Values): Pro
         type: 'study', index: p.index, total: p.total, key: p.cell.key, runId: p.runId, phase: p.phase, message: p.message ?? null,
       }));
     }
-    bar!.clear();
+    bar?.clear();
     process.stderr.write(`[${p.index + 1}/${p.total}] ${p.cell.key} (run ${p.runId}): ${p.phase}${p.message ? ` — ${p.message}` : ''}\n`);
   };
   let lastEval = '';
