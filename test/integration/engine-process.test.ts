@@ -10,6 +10,9 @@ import type { EngineEvent } from '../../src-shared/engine-messages';
 import { startEngine } from '../../src-main/engine/process/host';
 import { RunService } from '../../src-main/runs/service';
 import { readCheckpoint } from '../../src-main/engine/train/checkpoint';
+import { openDatabase } from '../../src-main/store/database';
+import { openStore } from '../../src-main/store/run-store';
+import { homePaths } from '../../src-main/home';
 
 const TINY: TrainConfigInput = {
   dataset: 'synthetic',
@@ -79,8 +82,16 @@ describe('engine process', () => {
     expect(ckpt.epoch).toBe(1);
     expect(ckpt.batchesDone).toBeGreaterThan(0);
 
+    // As if the run's owner had been killed while epoch 1's metrics were on their way to the store
+    // (the checkpoint is written meanwhile): the resume records them from the checkpoint.
+    const db = openDatabase(homePaths(home).database);
+    db.prepare('DELETE FROM epoch_metrics WHERE run_id = ? AND epoch = 1').run(active.runId);
+    db.close();
     const resumed = await train(home, cfg, () => {}, active.runId);
     expect(resumed.final).toMatchObject({ type: 'finished', status: 'completed', epochs: 2 });
+    const store = openStore(home);
+    expect(store.getRun(active.runId).epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    store.close();
     const a = readCheckpoint(path.join(full.runDir, 'last.ckpt'));
     const b = readCheckpoint(path.join(runDir, 'last.ckpt'));
     a.weights.forEach((w, i) => expect(Buffer.compare(Buffer.from(w.data.buffer), Buffer.from(b.weights[i].data.buffer))).toBe(0));

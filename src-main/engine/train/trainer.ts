@@ -95,6 +95,10 @@ export async function runTraining(opts: TrainOptions): Promise<void> {
     };
 
     emit({ type: 'started', runId: opts.runId, backend: opts.backend, model: group.summary, startEpoch: start.epoch });
+    // The checkpoint's last epoch again: its metrics may never have reached the run store, since
+    // the checkpoint is written while the event is on its way and a killed owner loses it (the
+    // store's upsert makes this a no-op when they did).
+    if (start.state.last) emit({ type: 'epoch', metrics: start.state.last });
     if (workers > 1) {
       emit({
         type: 'log', level: 'info',
