@@ -17,7 +17,7 @@ const THREAD_BASELINE_BYTES = 96 * 2 ** 20;
  */
 const ACTIVATION_COPIES = 3;
 const ACTIVATION_COPIES_OF: Partial<Record<Method, number>> = { trades: 6, gradalign: 6.5 };
-export const activationCopies = (method: Method): number => ACTIVATION_COPIES_OF[method] ?? ACTIVATION_COPIES;
+const activationCopies = (method: Method): number => ACTIVATION_COPIES_OF[method] ?? ACTIVATION_COPIES;
 /**
  * tfjs-backend-wasm grows its heap to at most 4 GiB − 64 KiB (its getHeapMax()), and every tensor of a
  * thread lives there: a step past it fails deep inside a kernel with a message that names nothing.
