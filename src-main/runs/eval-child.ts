@@ -25,14 +25,15 @@ const JobSchema = z.object({
   kind: z.enum(['evaluation', 'feature-distance']),
   home: z.string().min(1),
   prepared: z.object({ request: EvalRequestSchema, detail: RunDetailSchema, dataset: DatasetManifestSchema }),
+  cores: z.number().int().positive().optional(),
 });
-type Job = { kind: JobKind; home: string; prepared: PreparedEvaluation };
+type Job = { kind: JobKind; home: string; prepared: PreparedEvaluation; cores?: number };
 
 const WHAT: Record<JobKind, string> = { evaluation: 'evaluation', 'feature-distance': 'feature-distance measurement' };
 
 /** `result` picks the job's report out of its final event (null for a failure or the wrong report). */
-function runInChild<T>(job: Job, result: (e: EvalChildEvent) => T | null, onProgress: EvalProgressFn, env: NodeJS.ProcessEnv): ChildJob<T> {
-  const child = hostChild<Job, EvalChildEvent>(forkTransport(moduleEntry(__dirname, 'eval-child'), { ...env, EXITLAB_EVAL_CHILD: '1' }), {
+function runInChild<T>(job: Job, result: (e: EvalChildEvent) => T | null, onProgress: EvalProgressFn): ChildJob<T> {
+  const child = hostChild<Job, EvalChildEvent>(forkTransport(moduleEntry(__dirname, 'eval-child'), { ...process.env, EXITLAB_EVAL_CHILD: '1' }), {
     events: EvalChildEventSchema,
     isReady: (e) => e.type === 'ready',
     isFinal: (e) => e.type === 'done' || e.type === 'measured' || e.type === 'failed',
@@ -56,18 +57,21 @@ function runInChild<T>(job: Job, result: (e: EvalChildEvent) => T | null, onProg
   return { done, cancel: () => child.kill('SIGTERM') };
 }
 
-/** Runs `computeEvaluation` in a forked Node process; progress comes back over IPC. */
+/**
+ * Runs `computeEvaluation` in a forked Node process; progress comes back over IPC. `cores`: what a
+ * request without workers may use (default: the machine's).
+ */
 export function computeEvaluationInChild(
-  home: string, prepared: PreparedEvaluation, onProgress: EvalProgressFn = () => {}, env: NodeJS.ProcessEnv = process.env,
+  home: string, prepared: PreparedEvaluation, onProgress: EvalProgressFn = () => {}, cores?: number,
 ): ChildJob<EvaluationReport> {
-  return runInChild({ kind: 'evaluation', home, prepared }, (e) => (e.type === 'done' ? e.report : null), onProgress, env);
+  return runInChild({ kind: 'evaluation', home, prepared, cores }, (e) => (e.type === 'done' ? e.report : null), onProgress);
 }
 
 /** Runs `measureFeatureDistance` (which writes its report) in a forked Node process. */
 export function measureFeatureDistanceInChild(
-  home: string, prepared: PreparedEvaluation, onProgress: EvalProgressFn = () => {}, env: NodeJS.ProcessEnv = process.env,
+  home: string, prepared: PreparedEvaluation, onProgress: EvalProgressFn = () => {},
 ): ChildJob<FeatureDistanceReport> {
-  return runInChild({ kind: 'feature-distance', home, prepared }, (e) => (e.type === 'measured' ? e.report : null), onProgress, env);
+  return runInChild({ kind: 'feature-distance', home, prepared }, (e) => (e.type === 'measured' ? e.report : null), onProgress);
 }
 
 if (process.env.EXITLAB_EVAL_CHILD === '1' && typeof process.send === 'function' && require.main === module) {
@@ -78,7 +82,7 @@ if (process.env.EXITLAB_EVAL_CHILD === '1' && typeof process.send === 'function'
         const job = JobSchema.parse(msg);
         const onProgress: EvalProgressFn = (progress) => send({ type: 'progress', progress });
         return job.kind === 'evaluation'
-          ? computeEvaluation(job.home, job.prepared, onProgress).then((report) => send({ type: 'done', report }))
+          ? computeEvaluation(job.home, job.prepared, onProgress, job.cores).then((report) => send({ type: 'done', report }))
           : measureFeatureDistance(job.home, job.prepared, onProgress).then((report) => send({ type: 'measured', report }));
       })
       .catch((err: unknown) => {

@@ -78,21 +78,26 @@ export function prepareEvaluation(home: string, store: RunStore, input: EvalRequ
   return { request, detail, dataset };
 }
 
-/** The request's workers, or one per core but no more than there are batches; one on a GPU backend. */
-function evaluationWorkers(request: EvalRequest, backend: string): number {
+/** The request's workers, or one per core (of `cores`) but no more than there are batches; one on a GPU backend. */
+function evaluationWorkers(request: EvalRequest, backend: string, cores?: number): number {
   if (!THREADED_BACKENDS.includes(backend)) return 1;
-  return request.workers ?? autoWorkers(batchCount(request.samples, request.batchSize));
+  return request.workers ?? autoWorkers(batchCount(request.samples, request.batchSize), cores);
 }
 
-/** The heavy part: attacks, calibration, sweep and masking check. Reads files; writes nothing. */
-export async function computeEvaluation(home: string, prepared: PreparedEvaluation, onProgress: EvalProgressFn = () => {}): Promise<EvaluationReport> {
+/**
+ * The heavy part: attacks, calibration, sweep and masking check. Reads files; writes nothing.
+ * `cores`: what a request without workers may use (default: the machine's).
+ */
+export async function computeEvaluation(
+  home: string, prepared: PreparedEvaluation, onProgress: EvalProgressFn = () => {}, cores?: number,
+): Promise<EvaluationReport> {
   const { request, detail } = prepared;
   const t0 = performance.now();
   // Imported here: loading it registers the wasm backend, which must not happen in the process that
   // serves the UI (its own small tf work, model summaries and exports, runs on the cpu backend).
   const { selectBackend } = await import('../engine/backends/select');
   const backend = await selectBackend(request.backend);
-  const workers = evaluationWorkers(request, backend.backend);
+  const workers = evaluationWorkers(request, backend.backend, cores);
   onProgress({
     fraction: 0,
     message: `loading run ${detail.summary.id} (${request.checkpoint} checkpoint) on ${backend.backend}${workers > 1 ? `, ${workers} worker threads` : ''}`,

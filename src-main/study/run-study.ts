@@ -11,6 +11,7 @@ import type { StudyCell, StudyRecipe } from '../../src-shared/study';
 import { newRunId, type RunOutcome } from '../engine/process/run-engine';
 import * as os from 'node:os';
 import { prepareEvaluation, type EvalProgressFn } from '../runs/evaluate-run';
+import type { PreparedEvaluation } from '../runs/eval-setup';
 import { computeEvaluationInChild, measureFeatureDistanceInChild, type ChildJob } from '../runs/eval-child';
 import { recordEvaluation } from '../runs/eval-record';
 import { findFeatureDistance } from '../runs/feature-distance-run';
@@ -140,19 +141,21 @@ export function runStudy(
         return true;
       }
       report('trained');
-      const request = studyEvalRequest(recipe, runId, cores);
+      const request = studyEvalRequest(recipe, runId);
+      let prepared: PreparedEvaluation | null = null;
+      const preparedOnce = () => (prepared ??= prepareEvaluation(home, store, request));
       if (findStudyReport(home, request)) report('evaluated', 'already evaluated');
       else {
         if (stopping) return false;
         report('evaluating', recipe.eval.attacks.join(', '));
-        const evaluation = await inChild(computeEvaluationInChild(home, prepareEvaluation(home, store, request), onProgress));
+        const evaluation = await inChild(computeEvaluationInChild(home, preparedOnce(), onProgress, cores));
         recordEvaluation(home, store, evaluation);
         report('evaluated');
       }
       if (recipe.featureDistance && !findFeatureDistance(home, request)) {
         if (stopping) return false;
         report('measuring', 'clean-vs-adversarial feature distance per block (FGSM, PGD-20)');
-        await inChild(measureFeatureDistanceInChild(home, prepareEvaluation(home, store, request), onProgress));
+        await inChild(measureFeatureDistanceInChild(home, preparedOnce(), onProgress));
       }
     } catch (err) {
       if (stopping) return false;

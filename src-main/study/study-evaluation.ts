@@ -5,14 +5,9 @@ import type { EvalRequest, EvaluationReport } from '../../src-shared/evaluation'
 import { EvalRequestSchema } from '../../src-shared/evaluation';
 import type { StudyRecipe } from '../../src-shared/study';
 import { listReports } from '../runs/eval-record';
-import { autoWorkers, batchCount } from '../engine/parallel/shards';
 
-/** `cores`: where the recipe leaves the evaluation's workers to the machine, the cores it may use. */
-export function studyEvalRequest(recipe: StudyRecipe, runId: string, cores?: number): EvalRequest {
-  const request = EvalRequestSchema.parse({ ...recipe.eval, runId });
-  return request.workers === null && cores !== undefined
-    ? { ...request, workers: autoWorkers(batchCount(request.samples, request.batchSize), cores) }
-    : request;
+export function studyEvalRequest(recipe: StudyRecipe, runId: string): EvalRequest {
+  return EvalRequestSchema.parse({ ...recipe.eval, runId });
 }
 
 function answers(report: EvaluationReport, request: EvalRequest): boolean {

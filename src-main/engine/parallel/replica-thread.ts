@@ -7,9 +7,8 @@ import { ReplicaCommandSchema, ReplicaEventSchema, type ReplicaCommand, type Rep
 import { selectBackend } from '../backends/select';
 import { Replica } from '../train/replica';
 import { AllReduce, ReplicaAbortedError } from './all-reduce';
-import { exchangeLength, ExchangedUpdate } from './exchanged-update';
+import { ExchangedUpdate } from './exchanged-update';
 import { serveCommands } from './thread-serve';
-import { activationBytesPerImage } from './memory';
 
 let replica: Replica | null = null;
 let exchange: AllReduce | null = null;
@@ -18,11 +17,7 @@ async function handle(cmd: ReplicaCommand): Promise<ReplicaEvent> {
   if (cmd.type === 'build') {
     const backend = await selectBackend(cmd.config.backend);
     replica = new Replica(cmd.config, cmd.data, cmd.eps, cmd.alpha);
-    const model = replica.net.layersModel;
-    return {
-      type: 'built', summary: replica.net.summary, backend: backend.backend, exchangeLength: exchangeLength(replica.vars, model.nonTrainableWeights),
-      activationBytesPerImage: activationBytesPerImage(model),
-    };
+    return { type: 'built', summary: replica.net.summary, backend: backend.backend, ...replica.footprint() };
   }
   if (!replica) throw new Error(`'${cmd.type}' before 'build'`);
   switch (cmd.type) {

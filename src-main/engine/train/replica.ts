@@ -68,6 +68,12 @@ export class Replica {
     return this.method.replays ?? 1;
   }
 
+  /** What the memory checks (engine/parallel/memory.ts) need to know of this replica. */
+  footprint(): { exchangeLength: number; activationBytesPerImage: number } {
+    const model = this.net.layersModel;
+    return { exchangeLength: exchangeLength(this.vars, model.nonTrainableWeights), activationBytesPerImage: activationBytesPerImage(model) };
+  }
+
   /**
    * One minibatch through the method and `update` (this replica's own SGD unless a data-parallel
    * exchange wraps it). Metrics are added into `into` (fresh sums by default). `checkLoss` sees
@@ -177,12 +183,8 @@ export class LocalGroup implements ReplicaGroup {
 
   constructor(config: TrainConfig, data: NetData, eps: number, alpha: number, private readonly seed: number) {
     this.replica = new Replica(config, data, eps, alpha);
-    const model = this.replica.net.layersModel;
     try {
-      checkWasmHeap(tf.getBackend(), {
-        method: config.method, exchangeLength: exchangeLength(this.replica.vars, model.nonTrainableWeights),
-        activationBytesPerImage: activationBytesPerImage(model), shardImages: config.batchSize,
-      });
+      checkWasmHeap(tf.getBackend(), { method: config.method, ...this.replica.footprint(), shardImages: config.batchSize });
     } catch (err) {
       this.replica.dispose();
       throw err;
